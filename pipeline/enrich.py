@@ -1,0 +1,120 @@
+"""Enrichment of one stored article: relevance, duplicates, actors, story.
+
+Ingest and reprocess both end here, so a re-run after the actor list or the
+filters changed gives exactly what a fresh ingest would. Every step overwrites
+its own fields (never appends), which makes a re-run idempotent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session
+
+from pipeline import duplicates
+from pipeline.actors import Gazetteer, discover_candidates, tag
+from pipeline.config import Settings
+from pipeline.dedup import content_hash
+from pipeline.relevance import RelevanceRules, load_rules, score_relevance
+from storage import repo
+from storage.models import Article
+
+ALL_STEPS = ("extract", "relevance", "dedup", "actors", "stories")
+
+
+@dataclass(frozen=True)
+class Toolkit:
+    """What enrichment needs loaded once per task: gazetteer, relevance rules, settings."""
+
+    settings: Settings
+    gazetteer: Gazetteer
+    rules: RelevanceRules
+
+    @classmethod
+    def load(cls, settings: Settings) -> Toolkit:
+        return cls(
+            settings=settings,
+            gazetteer=Gazetteer.load(settings.actors_path),
+            rules=load_rules(settings.relevance_path),
+        )
+
+
+def enrich_article(
+    session: Session,
+    article: Article,
+    kit: Toolkit,
+    now: datetime,
+    steps: Iterable[str] = ALL_STEPS,
+) -> dict[str, Any]:
+    """Run the enrichment steps on a flushed article (it has an id)."""
+    wanted = set(steps)
+    assert article.id is not None
+    article.text_hash = content_hash(article.text)
+    article.text_chars = len(article.text)
+    if "relevance" in wanted:
+        rel = score_relevance(article.title, article.text, kit.rules)
+        article.relevance_score = round(rel.score, 3)
+        article.relevant = rel.relevant
+        article.relevance_evidence = [dict(e) for e in rel.evidence]
+    if "dedup" in wanted:
+        session.add(article)
+        session.flush()
+        verdict = duplicates.find_duplicate(session, article)
+        article.duplicate_of = verdict.of
+        article.duplicate_kind = verdict.kind
+        article.duplicate_evidence = dict(verdict.evidence) if verdict.kind else None
+        duplicates.index_article(session, article)
+    if "actors" in wanted:
+        mentions = tag(kit.gazetteer, article.text)
+        repo.sync_actors(
+            session, (kit.gazetteer.actors[m.actor_id] for m in _distinct_actors(mentions))
+        )
+        repo.replace_mentions(
+            session,
+            article.id,
+            (
+                {
+                    "actor_id": m.actor_id,
+                    "start": m.start,
+                    "end": m.end,
+                    "surface": m.surface[:300],
+                    "method": m.method,
+                }
+                for m in mentions
+            ),
+        )
+        if article.relevant and not article.is_seed:
+            candidates = discover_candidates(kit.gazetteer, article.text, mentions)
+            repo.record_candidates(
+                session,
+                article.id,
+                sorted({(c.name[:300], c.evidence) for c in candidates}),
+                now,
+            )
+    if "stories" in wanted:
+        session.add(article)
+        session.flush()
+        article.story_id = (
+            duplicates.assign_story(
+                session, article, window_days=kit.settings.story_window_days
+            )
+            if article.relevant or article.duplicate_of is not None
+            else None
+        )
+    article.enriched_at = now
+    session.add(article)
+    return {
+        "relevant": article.relevant,
+        "duplicate": article.duplicate_kind,
+        "story_id": article.story_id,
+    }
+
+
+def _distinct_actors(mentions: Iterable[Any]) -> list[Any]:
+    seen: dict[str, Any] = {}
+    for m in mentions:
+        seen.setdefault(m.actor_id, m)
+    return list(seen.values())

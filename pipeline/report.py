@@ -1,0 +1,53 @@
+"""StageReport: the counters and errors every stage returns.
+
+Task logs print ``summary_line()``; the CLI prints it too; the digest's health
+section reads the stored copies (storage.models.PipelineRun).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+#: Errors kept per report; a pass over a broken site must not bloat the run log.
+MAX_ERRORS = 200
+
+
+@dataclass
+class StageReport:
+    stage: str
+    counts: Counter[str] = field(default_factory=Counter)
+    errors: list[dict[str, str]] = field(default_factory=list)
+    #: Files or other artefacts the stage produced (digest paths, say).
+    outputs: list[str] = field(default_factory=list)
+
+    def add(self, key: str, n: int = 1) -> None:
+        self.counts[key] += n
+
+    def error(self, kind: str, where: str, message: str) -> None:
+        self.counts["errors"] += 1
+        if len(self.errors) < MAX_ERRORS:
+            # one line each: these end up in logs and in the digest
+            self.errors.append(
+                {"kind": kind, "where": where[:500], "message": " ".join(message.split())[:500]}
+            )
+
+    def merge(self, other: StageReport) -> None:
+        self.counts.update(other.counts)
+        self.outputs.extend(other.outputs)
+        for e in other.errors:
+            if len(self.errors) < MAX_ERRORS:
+                self.errors.append(e)
+
+    def summary_line(self) -> str:
+        parts = ", ".join(f"{k}={v}" for k, v in sorted(self.counts.items()))
+        return f"{self.stage}: {parts or 'nothing to do'}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "stage": self.stage,
+            "counts": dict(self.counts),
+            "errors": list(self.errors),
+            "outputs": list(self.outputs),
+        }

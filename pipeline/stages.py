@@ -1,0 +1,262 @@
+"""The units of work that the CLI and the Airflow DAGs both call.
+
+Each function takes the Settings, opens its own engine, does one idempotent
+unit of work and returns a StageReport. Running one twice changes nothing
+that the first run already did.
+"""
+
+from __future__ import annotations
+
+import logging
+import zlib
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, date, datetime, timedelta
+
+from sqlalchemy.engine import Engine
+from sqlmodel import col, func, select
+
+from pipeline.config import Settings
+from pipeline.report import StageReport
+from storage.db import check_connection, make_engine, migrate, session_scope
+from storage.models import Article, Feed, PipelineRun
+
+log = logging.getLogger(__name__)
+
+
+@contextmanager
+def _engine(settings: Settings) -> Iterator[Engine]:
+    engine = make_engine(settings.database_url)
+    try:
+        check_connection(engine)
+        yield engine
+    finally:
+        engine.dispose()
+
+
+def _now(now: datetime | None) -> datetime:
+    return (now or datetime.now(UTC)).astimezone(UTC)
+
+
+def _save_run(engine: Engine, report: StageReport, started: datetime) -> StageReport:
+    with session_scope(engine) as session:
+        session.add(
+            PipelineRun(
+                stage=report.stage,
+                started_at=started,
+                finished_at=datetime.now(UTC),
+                counts=dict(report.counts),
+                errors=list(report.errors),
+            )
+        )
+    log.info(report.summary_line())
+    return report
+
+
+def init(settings: Settings) -> StageReport:
+    """Create or migrate the schema, load seeds, sync feeds and actors."""
+    from pipeline.seed_loader import load_seed_articles
+    from pipeline.sources import load_feed_list
+    from storage import repo
+
+    report = StageReport("init")
+    settings.home.mkdir(parents=True, exist_ok=True)
+    sources = load_feed_list(settings.feeds_path)
+    with _engine(settings) as engine:
+        migrate(engine)
+        with session_scope(engine) as session:
+            report.add("feeds", len(repo.sync_feeds(session, sources)))
+        report.merge(load_seed_articles(engine, settings))
+    return report
+
+
+def plan_shards(settings: Settings, shard_count: int) -> list[int]:
+    """Shard numbers that have at least one enabled feed; also syncs the feed list."""
+    from pipeline.sources import load_feed_list
+    from storage import repo
+
+    sources = load_feed_list(settings.feeds_path)
+    with _engine(settings) as engine, session_scope(engine) as session:
+        repo.sync_feeds(session, sources)
+        ids = session.exec(select(Feed.id).where(Feed.enabled)).all()
+    return sorted({i % shard_count for i in ids if i is not None})
+
+
+def ingest(
+    settings: Settings,
+    *,
+    shard: int = 0,
+    shards: int = 1,
+    now: datetime | None = None,
+    sync_feeds: bool | None = None,
+) -> StageReport:
+    """Poll the due feeds of one shard and store their new articles."""
+    from pipeline.enrich import Toolkit
+    from pipeline.ingest import due_feeds, fetch_pages, poll_feeds
+    from pipeline.sources import load_feed_list
+    from storage import repo
+
+    if shards < 1 or not 0 <= shard < shards:
+        raise ValueError(f"bad shard {shard}/{shards}")
+    started = _now(now)
+    report = StageReport("ingest" if shards == 1 else f"ingest[{shard}/{shards}]")
+    kit = Toolkit.load(settings)
+    with _engine(settings) as engine:
+        if sync_feeds if sync_feeds is not None else shards == 1:
+            sources = load_feed_list(settings.feeds_path)
+            with session_scope(engine) as session:
+                repo.sync_feeds(session, sources)
+        with session_scope(engine) as session:
+            jobs = due_feeds(session, started, shard, shards)
+        feed_ids = poll_feeds(engine, kit, jobs, started, report)
+        fetch_pages(engine, kit, started, report, feed_ids=feed_ids)
+        return _save_run(engine, report, started)
+
+
+def process_pending(settings: Settings, *, now: datetime | None = None) -> StageReport:
+    """Retry page fetches that failed or were left over by an interrupted run."""
+    from pipeline.enrich import Toolkit
+    from pipeline.ingest import fetch_pages
+
+    started = _now(now)
+    report = StageReport("pending")
+    kit = Toolkit.load(settings)
+    with _engine(settings) as engine:
+        fetch_pages(engine, kit, started, report)
+        return _save_run(engine, report, started)
+
+
+def reprocess(
+    settings: Settings,
+    since: datetime,
+    until: datetime,
+    *,
+    steps: Sequence[str] = ("extract", "relevance", "dedup", "actors", "stories"),
+    now: datetime | None = None,
+) -> StageReport:
+    """Re-run extraction and enrichment on stored articles fetched in [since, until)."""
+    from pipeline.enrich import ALL_STEPS, Toolkit, enrich_article
+
+    unknown = set(steps) - set(ALL_STEPS)
+    if unknown:
+        raise ValueError(f"unknown steps: {', '.join(sorted(unknown))}")
+    started = _now(now)
+    report = StageReport("reprocess")
+    kit = Toolkit.load(settings)
+    with _engine(settings) as engine:
+        with session_scope(engine) as session:
+            when = func.coalesce(Article.fetched_at, Article.published_at)
+            ids = session.exec(
+                select(Article.id)
+                .where(when >= since, when < until, col(Article.is_seed).is_(False))
+                .order_by(Article.id)
+            ).all()
+        for article_id in ids:
+            with session_scope(engine) as session:
+                article = session.get(Article, article_id)
+                if article is None:
+                    continue
+                if "extract" in steps:
+                    _reextract(article, report)
+                enrich_article(session, article, kit, started, steps)
+                report.add("articles_reprocessed")
+        return _save_run(engine, report, started)
+
+
+def _reextract(article: Article, report: StageReport) -> None:
+    from urllib.parse import urlsplit
+
+    from pipeline.boilerplate import clean_text
+    from pipeline.errors import ExtractionError
+    from pipeline.extract import extract_article
+
+    if not article.raw_html:
+        return
+    try:
+        ex = extract_article(
+            zlib.decompress(article.raw_html),
+            article.url,
+            feed_title=article.title,
+            feed_summary=article.feed_summary,
+        )
+    except ExtractionError as exc:
+        report.error(exc.kind, article.url, str(exc))
+        return
+    article.title = ex.title or article.title
+    article.text = clean_text(ex.text, language=ex.language, site=urlsplit(article.url).hostname)
+    article.language = ex.language
+    article.published_at = ex.published_at or article.published_at
+    article.date_source = ex.date_source or article.date_source
+    article.extraction_method = ex.method
+    article.wire_agencies = list(ex.wire_agencies)
+    report.add("articles_reextracted")
+
+
+def ingest_window(
+    settings: Settings, start: datetime, end: datetime, *, now: datetime | None = None
+) -> StageReport:
+    """Backfill of a past window: news sitemaps for the window, then reprocess what is stored.
+
+    A feed shows only its latest items, so a backfill cannot re-read the past
+    from feeds; sitemaps are date-aware. Known pages are never fetched again.
+    """
+    from pipeline.backfill import queue_sitemap_entries
+    from pipeline.enrich import Toolkit
+    from pipeline.ingest import fetch_pages
+
+    started = _now(now)
+    report = StageReport("ingest-window")
+    kit = Toolkit.load(settings)
+    with _engine(settings) as engine:
+        feed_ids = queue_sitemap_entries(engine, kit, start, end, started, report)
+        if feed_ids:
+            fetch_pages(engine, kit, started, report, feed_ids=feed_ids)
+        _save_run(engine, report, started)
+    report.merge(reprocess(settings, start, end, now=now))
+    return report
+
+
+def digest(
+    settings: Settings,
+    day: date,
+    *,
+    send: bool = False,
+    recipients: Sequence[str] | None = None,
+    resend: bool = False,
+    smtp_url: str | None = None,
+    out_dir: object = None,
+) -> StageReport:
+    """Rebuild the digest of ``day`` from stored articles; send it only when asked."""
+    from pathlib import Path
+
+    from pipeline.digest_run import run_digest
+
+    report = StageReport("digest")
+    with _engine(settings) as engine:
+        result = run_digest(
+            settings,
+            engine,
+            day,
+            send=send,
+            recipients=recipients,
+            resend=resend,
+            out_dir=Path(str(out_dir)) if out_dir is not None else None,
+            smtp_url=smtp_url,
+        )
+        report.add("stories", result.stories)
+        report.add("articles", result.articles)
+        report.add("written", len(result.written))
+        report.add("sent", len(result.sent_to))
+        report.add("already_sent", len(result.skipped))
+        for r in result.failed:
+            report.error("DeliveryError", r, "sending failed")
+        report.outputs.extend(str(p) for p in result.written)
+        return _save_run(engine, report, datetime.now(UTC))
+
+
+def day_window(settings: Settings, day: date) -> tuple[datetime, datetime]:
+    """[local midnight, next local midnight) of ``day`` in the digest time zone, as UTC."""
+    start = datetime(day.year, day.month, day.day, tzinfo=settings.tz)
+    end = start + timedelta(days=1)
+    end = datetime(end.year, end.month, end.day, tzinfo=settings.tz)
+    return start.astimezone(UTC), end.astimezone(UTC)

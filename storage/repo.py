@@ -1,0 +1,275 @@
+"""Repository functions: idempotent writes and the queries the stages need.
+
+Every write that can be repeated by a retried task goes through
+``insert_ignore`` (INSERT ... ON CONFLICT DO NOTHING on the natural key), so a
+second run, or a concurrent one, finds the row instead of adding another.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import func, or_
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, SQLModel, col, delete, select
+
+from storage.models import (
+    Actor,
+    ActorCandidate,
+    Article,
+    Digest,
+    Entry,
+    Feed,
+    FeedAttempt,
+    Mention,
+    PipelineRun,
+)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def insert_ignore(
+    session: Session, model: type[SQLModel], values: Mapping[str, Any], keys: Sequence[str]
+) -> bool:
+    """Insert a row unless one with the same natural key exists. True if inserted."""
+    table = model.__table__  # type: ignore[attr-defined]
+    dialect = session.get_bind().dialect.name
+    stmt: Any
+    if dialect == "postgresql":
+        stmt = postgresql.insert(table).values(**values).on_conflict_do_nothing(index_elements=keys)
+    elif dialect == "sqlite":
+        stmt = sqlite.insert(table).values(**values).on_conflict_do_nothing(index_elements=keys)
+    else:  # pragma: no cover - only SQLite and PostgreSQL are supported
+        raise NotImplementedError(dialect)
+    result = session.execute(stmt)
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+# --- feeds -------------------------------------------------------------------
+
+
+def sync_feeds(session: Session, sources: Iterable[Any]) -> list[Feed]:
+    """Mirror the configured feed list into the feed table, keeping polling state.
+
+    ``sources`` are pipeline.sources.FeedSource values (duck-typed here so that
+    storage does not import pipeline). Feeds no longer configured are disabled,
+    not deleted: their history stays.
+    """
+    now = utcnow()
+    urls: list[str] = []
+    for src in sources:
+        urls.append(src.url)
+        insert_ignore(
+            session,
+            Feed,
+            {"url": src.url, "name": src.name, "tags": list(src.tags), "created_at": now},
+            ["url"],
+        )
+        feed = session.exec(select(Feed).where(Feed.url == src.url)).one()
+        feed.name = src.name
+        feed.language = src.language
+        feed.outlet = src.outlet
+        feed.tags = list(src.tags)
+        feed.sitemap_url = getattr(src, "sitemap", None)
+        if getattr(src, "poll_minutes", None):
+            feed.poll_interval_s = int(src.poll_minutes) * 60
+        if feed.disabled_reason == "removed from feed list":
+            feed.enabled, feed.disabled_reason = True, None
+        session.add(feed)
+    stale = session.exec(select(Feed).where(col(Feed.url).not_in(urls), Feed.enabled)).all()
+    for feed in stale:
+        feed.enabled, feed.disabled_reason = False, "removed from feed list"
+        session.add(feed)
+    session.flush()
+    return list(session.exec(select(Feed).where(col(Feed.url).in_(urls)).order_by(Feed.id)))
+
+
+def record_attempt(session: Session, attempt: FeedAttempt) -> None:
+    session.add(attempt)
+
+
+# --- entries (the page queue) --------------------------------------------------
+
+
+def add_entry(session: Session, values: Mapping[str, Any]) -> bool:
+    """Queue a link for fetching; False if the URL was already known."""
+    return insert_ignore(session, Entry, values, ["url"])
+
+
+def due_entries(
+    session: Session, now: datetime, *, feed_ids: Sequence[int] | None = None, limit: int = 500
+) -> list[Entry]:
+    stmt = select(Entry).where(
+        col(Entry.status).in_(("pending", "failed")),
+        or_(col(Entry.next_attempt_at).is_(None), col(Entry.next_attempt_at) <= now),
+    )
+    if feed_ids is not None:
+        stmt = stmt.where(col(Entry.feed_id).in_(feed_ids))
+    return list(session.exec(stmt.order_by(Entry.id).limit(limit)))
+
+
+# --- articles ------------------------------------------------------------------
+
+
+def article_by_url(session: Session, url: str) -> Article | None:
+    return session.exec(select(Article).where(Article.url == url)).first()
+
+
+def earliest_by_canonical(
+    session: Session, canonical_url: str, exclude: int | None
+) -> Article | None:
+    stmt = select(Article).where(Article.canonical_url == canonical_url)
+    if exclude is not None:
+        stmt = stmt.where(Article.id != exclude)
+    return session.exec(stmt.order_by(*_earliest_order()).limit(1)).first()
+
+
+def earliest_by_text_hash(session: Session, text_hash: str, exclude: int | None) -> Article | None:
+    if not text_hash:
+        return None
+    stmt = select(Article).where(Article.text_hash == text_hash)
+    if exclude is not None:
+        stmt = stmt.where(Article.id != exclude)
+    return session.exec(stmt.order_by(*_earliest_order()).limit(1)).first()
+
+
+def _earliest_order() -> tuple[Any, ...]:
+    """Seeds first (they are what is known), then by time, then id (stable)."""
+    return (
+        col(Article.is_seed).desc(),
+        func.coalesce(Article.published_at, Article.fetched_at),
+        Article.id,
+    )
+
+
+def original_of(session: Session, article: Article) -> Article:
+    """Follow duplicate_of to the root (bounded, in case of a bad cycle)."""
+    seen = {article.id}
+    current = article
+    for _ in range(20):
+        if current.duplicate_of is None:
+            return current
+        nxt = session.get(Article, current.duplicate_of)
+        if nxt is None or nxt.id in seen:
+            return current
+        seen.add(nxt.id)
+        current = nxt
+    return current
+
+
+def articles_in_window(
+    session: Session, start: datetime, end: datetime, *, relevant_only: bool = False
+) -> list[Article]:
+    """Articles first fetched (or published, for seeds) in [start, end)."""
+    when = func.coalesce(Article.fetched_at, Article.published_at)
+    stmt = select(Article).where(when >= start, when < end)
+    if relevant_only:
+        stmt = stmt.where(Article.relevant)
+    return list(session.exec(stmt.order_by(Article.id)))
+
+
+# --- actors ------------------------------------------------------------------------
+
+
+def sync_actors(session: Session, actors: Iterable[Any]) -> int:
+    """Mirror gazetteer actors (pipeline.actors.Actor values) into the actor table."""
+    n = 0
+    for a in actors:
+        row = session.get(Actor, a.id)
+        if row is None:
+            row = Actor(id=a.id, name=a.name, type=a.type, country=a.country)
+        else:
+            row.name, row.type, row.country = a.name, a.type, a.country
+        session.add(row)
+        n += 1
+    session.flush()
+    return n
+
+
+def replace_mentions(
+    session: Session, article_id: int, mentions: Iterable[Mapping[str, Any]]
+) -> int:
+    session.execute(delete(Mention).where(col(Mention.article_id) == article_id))
+    n = 0
+    for m in mentions:
+        insert_ignore(
+            session, Mention, {"article_id": article_id, **m}, ["article_id", "actor_id", "start"]
+        )
+        n += 1
+    return n
+
+
+def record_candidates(
+    session: Session, article_id: int, candidates: Iterable[tuple[str, str]], now: datetime
+) -> None:
+    for name, evidence in candidates:
+        inserted = insert_ignore(
+            session,
+            ActorCandidate,
+            {
+                "name": name,
+                "evidence": evidence,
+                "mentions": 1,
+                "first_seen_at": now,
+                "last_seen_at": now,
+                "example_article_id": article_id,
+            },
+            ["name"],
+        )
+        if not inserted:
+            row = session.exec(select(ActorCandidate).where(ActorCandidate.name == name)).one()
+            row.mentions += 1
+            row.last_seen_at = now
+            session.add(row)
+
+
+def actors_of(session: Session, article_ids: Sequence[int]) -> dict[int, list[Actor]]:
+    """Distinct actors per article, in order of first mention."""
+    out: dict[int, list[Actor]] = {i: [] for i in article_ids}
+    if not article_ids:
+        return out
+    rows = session.exec(
+        select(Mention.article_id, Actor)
+        .join(Actor, col(Actor.id) == col(Mention.actor_id))
+        .where(col(Mention.article_id).in_(article_ids))
+        .order_by(Mention.article_id, Mention.start)
+    ).all()
+    for article_id, actor in rows:
+        if all(a.id != actor.id for a in out[article_id]):
+            out[article_id].append(actor)
+    return out
+
+
+# --- digests -------------------------------------------------------------------------
+
+
+def digest_record(session: Session, day: date, recipient: str) -> Digest:
+    """The (day, recipient) row, created if missing; safe under concurrent callers."""
+    insert_ignore(
+        session,
+        Digest,
+        {
+            "day": day,
+            "recipient": recipient,
+            "status": "pending",
+            "created_at": utcnow(),
+            "stories": 0,
+            "articles": 0,
+            "send_count": 0,
+        },
+        ["day", "recipient"],
+    )
+    return session.exec(
+        select(Digest).where(Digest.day == day, Digest.recipient == recipient)
+    ).one()
+
+
+# --- run bookkeeping -----------------------------------------------------------------
+
+
+def record_run(session: Session, run: PipelineRun) -> None:
+    session.add(run)
