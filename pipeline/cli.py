@@ -13,7 +13,7 @@ import sys
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from pipeline.config import Settings
 from pipeline.errors import NewsmonError, UsageError
@@ -39,7 +39,9 @@ def parse_day(value: str, settings_tz: str = "Europe/Berlin") -> date:
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise UsageError(f"bad date {value!r}: expected YYYY-MM-DD, 'today' or 'yesterday'") from None
+        raise UsageError(
+            f"bad date {value!r}: expected YYYY-MM-DD, 'today' or 'yesterday'"
+        ) from None
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -111,7 +113,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _settings(args: argparse.Namespace) -> Settings:
-    overrides: dict[str, object] = {}
+    overrides: dict[str, Any] = {}
     if args.home:
         overrides["home"] = Path(args.home)
     if args.database_url:

@@ -98,9 +98,7 @@ def enrich_article(
         session.add(article)
         session.flush()
         article.story_id = (
-            duplicates.assign_story(
-                session, article, window_days=kit.settings.story_window_days
-            )
+            duplicates.assign_story(session, article, window_days=kit.settings.story_window_days)
             if article.relevant or article.duplicate_of is not None
             else None
         )

@@ -42,9 +42,7 @@ def _write_feed_yaml(path: Path, sources: list[object]) -> None:
     items = []
     for s in sources:
         item = {
-            k: v
-            for k, v in vars(s).items()
-            if v not in (None, (), []) and not k.startswith("_")
+            k: v for k, v in vars(s).items() if v not in (None, (), []) and not k.startswith("_")
         }
         if "tags" in item:
             item["tags"] = list(item["tags"])
@@ -94,7 +92,9 @@ def _check(settings: Settings) -> int:
             status = "disabled"
         elif f.consecutive_failures:
             status = "failing"
-        elif f.last_polled_at and is_quiet(f.last_new_entry_at, f.created_at, f.poll_interval_s, now):
+        elif f.last_polled_at and is_quiet(
+            f.last_new_entry_at, f.created_at, f.poll_interval_s, now
+        ):
             status = "quiet"
         elif f.last_polled_at is None:
             status = "new"

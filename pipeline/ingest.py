@@ -55,7 +55,7 @@ def due_feeds(session: Session, now: datetime, shard: int, shards: int) -> list[
     stmt = select(Feed).where(Feed.enabled)
     feeds = [
         f
-        for f in session.exec(stmt.order_by(Feed.id))
+        for f in session.exec(stmt.order_by(col(Feed.id)))
         if f.id is not None
         and f.id % shards == shard
         and (f.next_poll_at is None or f.next_poll_at <= now)
@@ -306,7 +306,8 @@ def _store_page(
         )
         article.extraction_method = extracted.method
         article.wire_agencies = list(extracted.wire_agencies)
-        article.source = outlet or extracted.site_name or urlsplit(url).hostname
+        # the page's own site name first: aggregator feeds list other outlets' pages
+        article.source = extracted.site_name or outlet or urlsplit(url).hostname
         article.raw_html = zlib.compress(html, 6) if html else None
         report.add("pages_extracted")
     else:

@@ -149,7 +149,7 @@ def reprocess(
             ids = session.exec(
                 select(Article.id)
                 .where(when >= since, when < until, col(Article.is_seed).is_(False))
-                .order_by(Article.id)
+                .order_by(col(Article.id))
             ).all()
         for article_id in ids:
             with session_scope(engine) as session:

@@ -66,14 +66,12 @@ def _aware(value: datetime | None) -> datetime | None:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-def collect_day(
-    session: Session, day: date, timezone: str, *, baseline_days: int = 28
-) -> DayInput:
+def collect_day(session: Session, day: date, timezone: str, *, baseline_days: int = 28) -> DayInput:
     """Everything build_digest needs for ``day``."""
     start, end = day_window(day, timezone)
     when = _day_time()
     in_day = and_(when >= start, when < end)
-    rows = list(session.exec(select(Article).where(in_day).order_by(Article.id)))
+    rows = list(session.exec(select(Article).where(in_day).order_by(col(Article.id))))
     relevant = [a for a in rows if a.relevant]
     ids = [a.id for a in relevant if a.id is not None]
     actor_map = actors_of(session, ids)
@@ -154,7 +152,7 @@ def _known_stories(session: Session, story_ids: list[int], start: datetime) -> d
         session.exec(
             select(Article)
             .where(col(Article.story_id).in_(story_ids), or_(col(Article.is_seed), when < start))
-            .order_by(col(Article.is_seed).desc(), when, Article.id)
+            .order_by(col(Article.is_seed).desc(), when, col(Article.id))
         )
     )
     grouped: dict[int, list[Article]] = defaultdict(list)
@@ -213,20 +211,21 @@ def _candidates(session: Session, start: datetime, end: datetime) -> tuple[Candi
         select(ActorCandidate, Article.title)
         .join(Article, col(Article.id) == col(ActorCandidate.example_article_id), isouter=True)
         .where(ActorCandidate.first_seen_at >= start, ActorCandidate.first_seen_at < end)
-        .order_by(col(ActorCandidate.mentions).desc(), ActorCandidate.name)
+        .order_by(col(ActorCandidate.mentions).desc(), col(ActorCandidate.name))
         .limit(MAX_EXAMPLES)
     ).all()
     return tuple(Candidate(c.name, c.mentions, c.evidence, title) for c, title in rows)
 
 
 def _feed_health(session: Session, start: datetime, end: datetime) -> dict[str, Any]:
-    feeds = list(session.exec(select(Feed).where(col(Feed.enabled)).order_by(Feed.name)))
+    feeds = list(session.exec(select(Feed).where(col(Feed.enabled)).order_by(col(Feed.name))))
     attempts = session.exec(
         select(FeedAttempt)
         .where(FeedAttempt.started_at >= start, FeedAttempt.started_at < end)
-        .order_by(FeedAttempt.feed_id, FeedAttempt.started_at)
+        .order_by(col(FeedAttempt.feed_id), col(FeedAttempt.started_at))
     ).all()
     last: dict[int, FeedAttempt] = {}
+    att: FeedAttempt | None
     errors: dict[int, int] = defaultdict(int)
     for att in attempts:
         last[att.feed_id] = att
@@ -250,10 +249,10 @@ def _feed_health(session: Session, start: datetime, end: datetime) -> dict[str, 
             quiet.append(FeedProblem(f.name, f.url, since))
 
     bad = col(Entry.status).in_(("failed", "gave-up"))
-    window = and_(Entry.first_seen_at >= start, Entry.first_seen_at < end)
+    window = and_(col(Entry.first_seen_at) >= start, col(Entry.first_seen_at) < end)
     n_bad = session.exec(select(func.count()).select_from(Entry).where(bad, window)).one()
     examples = session.exec(
-        select(Entry).where(bad, window).order_by(Entry.id).limit(MAX_EXAMPLES)
+        select(Entry).where(bad, window).order_by(col(Entry.id)).limit(MAX_EXAMPLES)
     ).all()
     runs = session.exec(
         select(PipelineRun).where(

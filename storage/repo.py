@@ -45,8 +45,10 @@ def insert_ignore(
         stmt = sqlite.insert(table).values(**values).on_conflict_do_nothing(index_elements=keys)
     else:  # pragma: no cover - only SQLite and PostgreSQL are supported
         raise NotImplementedError(dialect)
-    result = session.execute(stmt)
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    # RETURNING tells inserted from skipped on both dialects (rowcount is -1
+    # on PostgreSQL once SQLAlchemy adds an implicit RETURNING).
+    result = session.execute(stmt.returning(*table.primary_key.columns))
+    return result.first() is not None
 
 
 # --- feeds -------------------------------------------------------------------
@@ -85,7 +87,7 @@ def sync_feeds(session: Session, sources: Iterable[Any]) -> list[Feed]:
         feed.enabled, feed.disabled_reason = False, "removed from feed list"
         session.add(feed)
     session.flush()
-    return list(session.exec(select(Feed).where(col(Feed.url).in_(urls)).order_by(Feed.id)))
+    return list(session.exec(select(Feed).where(col(Feed.url).in_(urls)).order_by(col(Feed.id))))
 
 
 def record_attempt(session: Session, attempt: FeedAttempt) -> None:
@@ -109,7 +111,7 @@ def due_entries(
     )
     if feed_ids is not None:
         stmt = stmt.where(col(Entry.feed_id).in_(feed_ids))
-    return list(session.exec(stmt.order_by(Entry.id).limit(limit)))
+    return list(session.exec(stmt.order_by(col(Entry.id)).limit(limit)))
 
 
 # --- articles ------------------------------------------------------------------
@@ -169,7 +171,7 @@ def articles_in_window(
     stmt = select(Article).where(when >= start, when < end)
     if relevant_only:
         stmt = stmt.where(Article.relevant)
-    return list(session.exec(stmt.order_by(Article.id)))
+    return list(session.exec(stmt.order_by(col(Article.id))))
 
 
 # --- actors ------------------------------------------------------------------------
@@ -236,7 +238,7 @@ def actors_of(session: Session, article_ids: Sequence[int]) -> dict[int, list[Ac
         select(Mention.article_id, Actor)
         .join(Actor, col(Actor.id) == col(Mention.actor_id))
         .where(col(Mention.article_id).in_(article_ids))
-        .order_by(Mention.article_id, Mention.start)
+        .order_by(col(Mention.article_id), col(Mention.start))
     ).all()
     for article_id, actor in rows:
         if all(a.id != actor.id for a in out[article_id]):

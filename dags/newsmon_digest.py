@@ -1,0 +1,190 @@
+"""newsmon_digest: build (and send) the daily digest of the previous local day."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from _newsmon_common import (
+    DIGESTS_URI,
+    OWNER,
+    TAGS,
+    dag_timezone,
+    default_args,
+    digest_deadline_missed,
+    env_int,
+    newsmon_settings,
+    report_result,
+)
+from airflow.sdk import (
+    Asset,
+    CronDataIntervalTimetable,
+    DeadlineAlert,
+    DeadlineReference,
+    Param,
+    SyncCallback,
+    dag,
+    get_current_context,
+    task,
+)
+
+DOC = """
+### newsmon_digest
+
+Builds the digest of one day (local time, `NEWSMON_TIMEZONE`, default
+Europe/Berlin) from the stored articles, writes it (HTML + text) to
+`$NEWSMON_HOME/digests/` and emails it.
+
+* **Scheduled runs**: daily at 07:00 local time. The run's data interval is
+  07:00 of day D to 07:00 of day D+1, and the digest covers day D, i.e. the
+  previous day as seen at 07:00. It is sent to `NEWSMON_DIGEST_TO` when an SMTP
+  connection (`newsmon_smtp`) or `NEWSMON_SMTP_URL` is configured.
+* **Manual runs** (Trigger): the form asks for the *date* (default: yesterday),
+  *recipients* (default: `NEWSMON_DIGEST_TO`), *send*, *dry run* and *resend*.
+* **Backfill** (Trigger -> Backfill, a date range): each day's digest is
+  rebuilt from what is stored. A backfill sends **only** when its run
+  parameters say `"send": true`; otherwise it just writes the files.
+
+A digest is never sent twice to the same recipient for the same day (the
+database records every delivery), unless *resend* is set. A deadline alert
+fires when a scheduled run has not finished within
+`NEWSMON_DIGEST_DEADLINE_MINUTES` (default 60) of being queued.
+"""
+
+PARAMS = {
+    "date": Param(
+        None,
+        type=["null", "string"],
+        format="date",
+        title="Date",
+        description="Day of the digest (YYYY-MM-DD). Empty: the run's own day (yesterday for a "
+        "manual run).",
+    ),
+    "recipients": Param(
+        [],
+        type="array",
+        items={"type": "string"},
+        title="Recipients",
+        description="Email addresses, one per line. Empty: NEWSMON_DIGEST_TO.",
+    ),
+    "send": Param(
+        None,
+        type=["null", "boolean"],
+        title="Send",
+        description="Email the digest. Empty: scheduled and manual runs send, backfill runs do "
+        "not.",
+    ),
+    "dry_run": Param(
+        False,
+        type="boolean",
+        title="Dry run",
+        description="Build and write the digest but never send it.",
+    ),
+    "resend": Param(
+        False,
+        type="boolean",
+        title="Resend",
+        description="Send again to recipients who already received this day's digest.",
+    ),
+}
+
+
+def digest_day(
+    *,
+    run_type: str,
+    tz: str,
+    interval_start: datetime | None,
+    logical_date: datetime | None,
+    now: datetime,
+    param_date: str | None,
+) -> date:
+    """The day a run covers: explicit param, else the data interval's day, else yesterday."""
+    from zoneinfo import ZoneInfo
+
+    if param_date:
+        return date.fromisoformat(param_date)
+    zone = ZoneInfo(tz)
+    if run_type in ("scheduled", "backfill") and interval_start is not None:
+        return interval_start.astimezone(zone).date()
+    ref = logical_date or now
+    return ref.astimezone(zone).date() - timedelta(days=1)
+
+
+def should_send(*, run_type: str, send: bool | None, dry_run: bool) -> bool:
+    """Scheduled and manual runs send by default; backfills only when asked; dry runs never."""
+    if dry_run:
+        return False
+    if send is not None:
+        return bool(send)
+    return run_type != "backfill"
+
+
+@dag(
+    dag_id="newsmon_digest",
+    description="Build and email the daily Korea news digest",
+    schedule=CronDataIntervalTimetable("0 7 * * *", timezone=dag_timezone()),
+    start_date=datetime(2024, 1, 1, tzinfo=UTC),
+    catchup=False,
+    max_active_runs=1,
+    dagrun_timeout=timedelta(hours=2),
+    default_args=default_args(timeout=timedelta(minutes=20), retries=4),
+    params=PARAMS,
+    tags=TAGS,
+    owner_links={OWNER: "https://github.com/newsmon/newsmon"},
+    doc_md=DOC,
+    deadline=DeadlineAlert(
+        reference=DeadlineReference.DAGRUN_QUEUED_AT,
+        interval=timedelta(minutes=env_int("NEWSMON_DIGEST_DEADLINE_MINUTES", 60)),
+        callback=SyncCallback(digest_deadline_missed),
+        name="newsmon_digest_late",
+    ),
+)
+def newsmon_digest() -> None:
+    @task(outlets=[Asset(DIGESTS_URI)])
+    def build_digest() -> dict[str, Any]:
+        from pipeline import stages
+        from pipeline.errors import DeliveryError
+
+        ctx = get_current_context()
+        params = ctx["params"]
+        run = ctx["dag_run"]
+        settings = newsmon_settings()
+        day = digest_day(
+            run_type=str(run.run_type),
+            tz=settings.timezone,
+            interval_start=ctx.get("data_interval_start"),
+            logical_date=ctx.get("logical_date"),
+            now=datetime.now(UTC),
+            param_date=params.get("date"),
+        )
+        send = should_send(
+            run_type=str(run.run_type), send=params.get("send"), dry_run=params.get("dry_run")
+        )
+        recipients = list(params.get("recipients") or settings.digest_to)
+        if send and not settings.smtp_url:
+            print("SMTP is not configured (connection newsmon_smtp / NEWSMON_SMTP_URL): not sent")
+            send = False
+        if send and not recipients:
+            print("no recipients (param or NEWSMON_DIGEST_TO): not sent")
+            send = False
+        print(f"digest of {day.isoformat()}: send={send} recipients={len(recipients)}")
+        report = stages.digest(
+            settings,
+            day,
+            send=send,
+            recipients=recipients if send else None,
+            resend=bool(params.get("resend")),
+            smtp_url=settings.smtp_url,
+        )
+        result = report_result(report)
+        failed = [e for e in report.errors if e.get("kind") == "DeliveryError"]
+        if failed:
+            # transient: the retry sends only to those who did not get it yet
+            raise DeliveryError(f"digest of {day} could not be sent to {len(failed)} recipient(s)")
+        result["day"] = day.isoformat()
+        return result
+
+    build_digest()
+
+
+newsmon_digest()

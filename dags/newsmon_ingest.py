@@ -1,0 +1,143 @@
+"""newsmon_ingest: poll the feeds in shards, fetch and enrich new articles."""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from _newsmon_common import (
+    ARTICLES_URI,
+    HTTP_POOL,
+    OWNER,
+    TAGS,
+    dag_timezone,
+    default_args,
+    new_articles,
+    newsmon_settings,
+    report_result,
+)
+from airflow.sdk import Asset, CronDataIntervalTimetable, dag, get_current_context, task
+
+ARTICLES = Asset(ARTICLES_URI)
+
+#: A run whose window ended longer ago than this is a backfill of the past.
+PAST_WINDOW = timedelta(hours=1)
+
+DOC = """
+### newsmon_ingest
+
+Polls the RSS/Atom feeds of the feed list (`NEWSMON_FEEDS`), fetches the pages
+of new entries, extracts the text, keeps Korea-related articles, marks
+duplicates, tags actors and stores everything in newsmon's database.
+
+* **Scheduled runs** (every 30 minutes; `NEWSMON_INGEST_SCHEDULE` changes the
+  cron expression): `plan_shards` splits the enabled feeds into
+  `NEWSMON_INGEST_SHARDS` shards (default 4), `ingest_shard` polls one shard per
+  mapped task (pool `newsmon_http`), then `process_pending` retries page fetches
+  that failed earlier. `announce_articles` updates the Asset
+  `newsmon://articles` when new articles were stored (it is *skipped*
+  otherwise).
+* **Backfill runs** (Trigger -> Backfill, or runs whose window ended more than
+  an hour ago) take the `ingest_window` path instead: a feed only lists its
+  latest items, so the window is re-read from news sitemaps where a feed
+  configures one, and the stored articles of the window are re-enriched.
+  Known pages are never fetched again; nothing is duplicated.
+
+Transient errors (timeouts, 5xx, a locked database) are retried with
+exponential backoff; permanent ones (bad configuration) fail at once. Each task
+logs a one-line summary (feeds polled, new entries, stored, duplicates, failed).
+"""
+
+
+@dag(
+    dag_id="newsmon_ingest",
+    description="Poll feeds in shards, fetch, extract, filter, dedup, tag, store",
+    schedule=CronDataIntervalTimetable(
+        os.environ.get("NEWSMON_INGEST_SCHEDULE") or "*/30 * * * *", timezone=dag_timezone()
+    ),
+    start_date=datetime(2024, 1, 1, tzinfo=UTC),
+    catchup=False,
+    max_active_runs=1,
+    max_active_tasks=16,
+    dagrun_timeout=timedelta(hours=3),
+    default_args=default_args(timeout=timedelta(minutes=25)),
+    tags=TAGS,
+    owner_links={OWNER: "https://github.com/newsmon/newsmon"},
+    doc_md=DOC,
+)
+def newsmon_ingest() -> None:
+    @task.branch
+    def choose_mode() -> str:
+        """Live polling for current runs, window reprocessing for past windows."""
+        ctx = get_current_context()
+        run = ctx["dag_run"]
+        end = ctx.get("data_interval_end")
+        past = end is not None and end < datetime.now(UTC) - PAST_WINDOW
+        if run.run_type == "backfill" or past:
+            print(f"window mode: {ctx.get('data_interval_start')} .. {end}")
+            return "ingest_window"
+        return "plan_shards"
+
+    @task
+    def plan_shards() -> list[dict[str, int]]:
+        from pipeline import stages
+
+        shards = max(1, int(os.environ.get("NEWSMON_INGEST_SHARDS") or 4))
+        planned = stages.plan_shards(newsmon_settings(), shards)
+        print(f"plan: {len(planned)} of {shards} shards have enabled feeds: {planned}")
+        return [{"shard": s, "shards": shards} for s in planned]
+
+    @task(pool=HTTP_POOL, map_index_template="shard {{ shard_label }}")
+    def ingest_shard(shard: int, shards: int) -> dict[str, Any]:
+        from pipeline import stages
+
+        get_current_context()["shard_label"] = f"{shard}/{shards}"  # type: ignore[typeddict-unknown-key]
+        return report_result(stages.ingest(newsmon_settings(), shard=shard, shards=shards))
+
+    @task(pool=HTTP_POOL, trigger_rule="none_failed_min_one_success")
+    def process_pending(shard_results: Any) -> dict[str, Any]:
+        from pipeline import stages
+
+        result = report_result(stages.process_pending(newsmon_settings()))
+        # carry the shards' counts so announce_articles sees the whole run
+        counts: dict[str, int] = dict(result.get("counts", {}))
+        for res in shard_results or []:
+            for key, value in (res or {}).get("counts", {}).items():
+                counts[key] = counts.get(key, 0) + int(value)
+        result["counts"] = counts
+        return result
+
+    @task(pool=HTTP_POOL, execution_timeout=timedelta(hours=2))
+    def ingest_window() -> dict[str, Any]:
+        from pipeline import stages
+
+        ctx = get_current_context()
+        start, end = ctx.get("data_interval_start"), ctx.get("data_interval_end")
+        if start is None or end is None:
+            raise ValueError("ingest_window needs a run with a data interval (backfill)")
+        return report_result(stages.ingest_window(newsmon_settings(), start, end))
+
+    @task(outlets=[ARTICLES], trigger_rule="none_failed_min_one_success")
+    def announce_articles(live: dict[str, Any] | None, window: dict[str, Any] | None) -> int:
+        from airflow.sdk.exceptions import AirflowSkipException
+
+        stored = new_articles([live, window])
+        if stored == 0:
+            # a skipped task emits no asset event: consumers run only on news
+            raise AirflowSkipException("no new articles stored")
+        ctx = get_current_context()
+        ctx["outlet_events"][ARTICLES].extra = {"articles_stored": stored}
+        print(f"announced {stored} new article(s) on {ARTICLES_URI}")
+        return stored
+
+    mode = choose_mode()
+    plan = plan_shards()
+    shards = ingest_shard.expand_kwargs(plan)
+    live = process_pending(shards)
+    window = ingest_window()
+    mode >> [plan, window]
+    announce_articles(live, window)
+
+
+newsmon_ingest()

@@ -1,0 +1,209 @@
+"""Build the digest's MIME message and hand it to an SMTP server.
+
+The SMTP URL carries the whole delivery configuration, so the CLI
+(NEWSMON_SMTP_URL) and the Airflow connection helper produce the same thing::
+
+    smtp://user:pass@host:587?starttls=1      plain connection upgraded with STARTTLS
+    smtps://user:pass@host:465                TLS from the first byte
+    smtp://host:25                            no TLS, no login (local relay)
+
+Query options: ``starttls=1``, ``timeout`` (seconds per SMTP operation, 30),
+``retries`` (attempts after the first on a transient failure, 2), ``retry_delay``
+(seconds before the first retry, doubled each time; 2), ``cafile`` (a CA bundle
+to trust instead of the system's, for a private relay). Transient failures
+(connection refused or dropped, timeouts, 4xx replies) are retried; 5xx replies
+are not. The final failure raises DeliveryError (DeliveryRejected for 5xx).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import smtplib
+import socket
+import ssl
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from pipeline.errors import ConfigError, DeliveryError, DeliveryRejected
+
+#: Header values longer than this are cut (RFC 5322 allows 998 per line; readers want less).
+SUBJECT_MAX = 200
+_HEADER_BAD = re.compile(r"[\x00-\x1f\x7f\u0085\u2028\u2029]+")
+
+
+@dataclass(frozen=True)
+class SmtpConfig:
+    host: str
+    port: int
+    username: str | None = None
+    password: str | None = None
+    security: str = "none"  # none | tls | starttls
+    timeout: float = 30.0
+    retries: int = 2
+    retry_delay: float = 2.0
+    cafile: str | None = None
+
+    def redacted(self) -> str:
+        who = f"{self.username}:***@" if self.username else ""
+        scheme = "smtps" if self.security == "tls" else "smtp"
+        return f"{scheme}://{who}{self.host}:{self.port}"
+
+
+def parse_smtp_url(url: str) -> SmtpConfig:
+    """Read smtp:// or smtps:// URLs; raises ConfigError naming the problem."""
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("smtp", "smtps"):
+        raise ConfigError(f"SMTP URL must start with smtp:// or smtps://, got {parts.scheme!r}")
+    if not parts.hostname:
+        raise ConfigError("SMTP URL has no host")
+    query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+    starttls = query.get("starttls", "0").lower() in ("1", "true", "yes")
+    security = "tls" if parts.scheme == "smtps" else "starttls" if starttls else "none"
+    try:
+        port = parts.port or (465 if security == "tls" else 587 if starttls else 25)
+        timeout = float(query.get("timeout", 30))
+        retries = int(query.get("retries", 2))
+        retry_delay = float(query.get("retry_delay", 2))
+    except ValueError as exc:
+        raise ConfigError(f"SMTP URL: bad number: {exc}") from exc
+    if timeout <= 0 or retries < 0 or retries > 10 or retry_delay < 0:
+        raise ConfigError("SMTP URL: timeout must be > 0, retries 0..10, retry_delay >= 0")
+    return SmtpConfig(
+        host=parts.hostname,
+        port=port,
+        username=unquote(parts.username) if parts.username else None,
+        password=unquote(parts.password) if parts.password else None,
+        security=security,
+        timeout=timeout,
+        retries=retries,
+        retry_delay=retry_delay,
+        cafile=query.get("cafile"),
+    )
+
+
+def sanitize_header(value: str, max_len: int = SUBJECT_MAX) -> str:
+    """One safe header line: no CR/LF or other controls (no header injection), capped."""
+    out = " ".join(_HEADER_BAD.sub(" ", value).split())
+    if len(out) > max_len:
+        out = out[: max_len - 1].rstrip() + "…"
+    return out
+
+
+def message_id(day: date, recipient: str, send_count: int, domain: str) -> str:
+    """Deterministic per (day, recipient, send number): a retried send reuses it."""
+    who = hashlib.sha256(recipient.strip().lower().encode()).hexdigest()[:16]
+    return f"<digest.{day.isoformat()}.{who}.{send_count}@{sanitize_header(domain, 200)}>"
+
+
+def domain_of(address: str | None) -> str:
+    if address and "@" in address:
+        return address.rsplit("@", 1)[1].strip(" >") or "newsmon.invalid"
+    return "newsmon.invalid"
+
+
+def build_message(
+    *,
+    subject: str,
+    text: str,
+    html: str,
+    sender: str,
+    recipient: str,
+    msg_id: str,
+    list_id: str,
+    date_: datetime,
+    archive_url: str | None = None,
+) -> EmailMessage:
+    """multipart/alternative: text first, HTML last (the part clients prefer)."""
+    msg = EmailMessage()
+    msg["Subject"] = sanitize_header(subject)
+    msg["From"] = _address(sender)
+    msg["To"] = _address(recipient)
+    msg["Date"] = format_datetime(date_)
+    msg["Message-ID"] = sanitize_header(msg_id, 300)
+    msg["List-Id"] = sanitize_header(list_id, 300)
+    msg["Auto-Submitted"] = "auto-generated"
+    msg["Precedence"] = "list"
+    if archive_url:
+        msg["List-Archive"] = f"<{sanitize_header(archive_url, 500)}>"
+    msg.set_content(text, subtype="plain", charset="utf-8", cte="quoted-printable")
+    msg.add_alternative(html, subtype="html", charset="utf-8", cte="quoted-printable")
+    return msg
+
+
+def _address(value: str) -> Address:
+    clean = sanitize_header(value, 320)
+    try:
+        return Address(addr_spec=clean)
+    except Exception as exc:  # email raises several parser errors for bad addresses
+        raise DeliveryRejected(f"not an e-mail address: {clean!r}") from exc
+
+
+def _connect(cfg: SmtpConfig, context: ssl.SSLContext | None) -> smtplib.SMTP:
+    ctx = context or ssl.create_default_context(cafile=cfg.cafile)
+    smtp: smtplib.SMTP
+    if cfg.security == "tls":
+        smtp = smtplib.SMTP_SSL(cfg.host, cfg.port, timeout=cfg.timeout, context=ctx)
+    else:
+        smtp = smtplib.SMTP(cfg.host, cfg.port, timeout=cfg.timeout)
+    try:
+        smtp.ehlo()
+        if cfg.security == "starttls":
+            smtp.starttls(context=ctx)
+            smtp.ehlo()
+        if cfg.username:
+            smtp.login(cfg.username, cfg.password or "")
+    except BaseException:
+        smtp.close()
+        raise
+    return smtp
+
+
+def _is_transient(exc: BaseException) -> bool:
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return all(400 <= code < 500 for code, _ in exc.recipients.values())
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return 400 <= exc.smtp_code < 500
+    return isinstance(exc, smtplib.SMTPServerDisconnected | OSError | socket.timeout)
+
+
+def send_message(
+    msg: EmailMessage,
+    cfg: SmtpConfig,
+    *,
+    context: ssl.SSLContext | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> int:
+    """Send ``msg``; returns the number of attempts it took. Raises DeliveryError."""
+    attempts = cfg.retries + 1
+    delay = cfg.retry_delay
+    last: BaseException | None = None
+    for attempt in range(1, attempts + 1):
+        try:
+            smtp = _connect(cfg, context)
+            try:
+                refused = smtp.send_message(msg)
+            finally:
+                try:
+                    smtp.quit()
+                except (smtplib.SMTPException, OSError):
+                    smtp.close()
+            if refused:  # only possible with several recipients; we send one per message
+                raise DeliveryRejected(f"recipients refused by {cfg.redacted()}: {refused}")
+            return attempt
+        except smtplib.SMTPAuthenticationError as exc:
+            raise DeliveryRejected(f"SMTP login failed at {cfg.redacted()}: {exc}") from exc
+        except (smtplib.SMTPException, OSError) as exc:
+            last = exc
+            if not _is_transient(exc):
+                raise DeliveryRejected(f"{cfg.redacted()} refused the digest: {exc}") from exc
+            if attempt < attempts:
+                sleep(delay)
+                delay *= 2
+    raise DeliveryError(f"{cfg.redacted()}: gave up after {attempts} attempts: {last}") from last

@@ -1,0 +1,194 @@
+"""Is an article about the Korean peninsula? A weighted-term scorer that explains itself.
+
+Terms, weights and the threshold live in YAML (seeds/relevance.yaml); see the comment there
+for the formula. The evidence (which term, where, how often, with what weight) is returned
+with every score so the digest and ``newsmon export`` can say why an article was kept.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from pipeline.errors import ConfigError
+
+_FIELDS = ("threshold", "title_weight", "lead_chars", "lead_weight", "count_cap", "min_coverage")
+_SENTENCE = re.compile(r"(?<=[.!?。])\s+|\n+")
+#: Fragments shorter than this (datelines, credits, "Foto: dpa") are not sentences.
+MIN_SENTENCE_CHARS = 20
+
+
+@dataclass(frozen=True)
+class Term:
+    """One concept with its spellings in every language."""
+
+    term: str
+    weight: float
+    patterns: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class RelevanceRules:
+    terms: tuple[Term, ...]
+    threshold: float
+    title_weight: float
+    lead_chars: int
+    lead_weight: float
+    count_cap: int
+    min_coverage: float
+    #: All patterns in one alternation, longest first, so that "North Korea" is one match
+    #: and not also a "Korea" match. Group i belongs to ``terms[group_terms[i]]``.
+    matcher: re.Pattern[str]
+    group_terms: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Relevance:
+    score: float
+    relevant: bool
+    #: JSON-serialisable: {"term", "field" ("title"|"lead"|"text"), "count", "weight", "points"}
+    evidence: tuple[dict[str, object], ...]
+    #: Share of the text's sentences that name a term (0..1).
+    coverage: float = 0.0
+
+
+def _word_start(pattern: str) -> str:
+    # Latin-script stems must start a word ("Korea" but not "Nordkoreaner" twice);
+    # Hangul has no such boundary worth demanding.
+    if pattern[:1].isascii() and (pattern[:1].isalnum()):
+        return rf"(?<!\w){pattern}"
+    return pattern
+
+
+def build_rules(raw: Any, path: str) -> RelevanceRules:
+    """Validate and compile a parsed rules document."""
+    if not isinstance(raw, dict):
+        raise ConfigError("top level must be a mapping", path=path)
+    values: dict[str, float] = {}
+    for key in _FIELDS:
+        value = raw.get(key)
+        if not isinstance(value, int | float) or isinstance(value, bool) or value < 0:
+            raise ConfigError(f"{key} must be a non-negative number", path=path)
+        values[key] = float(value)
+    raw_terms = raw.get("terms")
+    if not isinstance(raw_terms, list) or not raw_terms:
+        raise ConfigError("terms must be a non-empty list", path=path)
+    terms: list[Term] = []
+    for index, entry in enumerate(raw_terms):
+        where = f"terms[{index}]"
+        if not isinstance(entry, dict) or not isinstance(entry.get("term"), str):
+            raise ConfigError(f"{where} needs a 'term' name", path=path)
+        weight = entry.get("weight")
+        if not isinstance(weight, int | float) or isinstance(weight, bool) or weight <= 0:
+            raise ConfigError(f"{where} weight must be a positive number", path=path)
+        patterns = entry.get("patterns")
+        if not isinstance(patterns, list) or not patterns or not all(
+            isinstance(p, str) and p for p in patterns
+        ):
+            raise ConfigError(f"{where} patterns must be a non-empty list of strings", path=path)
+        for pattern in patterns:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ConfigError(f"{where}: bad regex {pattern!r}: {exc}", path=path) from exc
+            if re.compile(pattern).groups:
+                raise ConfigError(f"{where}: use (?:...) not (...) in {pattern!r}", path=path)
+        terms.append(Term(entry["term"], float(weight), tuple(patterns)))
+
+    ordered = sorted(
+        ((pattern, i) for i, term in enumerate(terms) for pattern in term.patterns),
+        key=lambda item: -len(item[0]),
+    )
+    matcher = re.compile(
+        "|".join(f"({_word_start(pattern)})" for pattern, _ in ordered), re.IGNORECASE
+    )
+    return RelevanceRules(
+        terms=tuple(terms),
+        threshold=values["threshold"],
+        title_weight=values["title_weight"],
+        lead_chars=int(values["lead_chars"]),
+        lead_weight=values["lead_weight"],
+        count_cap=int(values["count_cap"]),
+        min_coverage=values["min_coverage"],
+        matcher=matcher,
+        group_terms=tuple(i for _, i in ordered),
+    )
+
+
+def parse_rules(source: str, path: str = "<relevance rules>") -> RelevanceRules:
+    try:
+        raw = yaml.safe_load(source)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        raise ConfigError(f"malformed YAML: {exc}", path=path, line=line) from exc
+    return build_rules(raw, path)
+
+
+def load_rules(path: Path) -> RelevanceRules:
+    """Rules from a YAML file; ConfigError(path=, line=) when it is unreadable or malformed."""
+    try:
+        source = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"cannot read relevance rules: {exc}", path=str(path)) from exc
+    return parse_rules(source, str(path))
+
+
+def _counts(text: str, rules: RelevanceRules) -> dict[int, int]:
+    counts: dict[int, int] = {}
+    for match in rules.matcher.finditer(text):
+        index = rules.group_terms[(match.lastindex or 1) - 1]
+        counts[index] = counts.get(index, 0) + 1
+    return counts
+
+
+def score_relevance(title: str | None, text: str, rules: RelevanceRules) -> Relevance:
+    """Score ``title`` + ``text`` against ``rules``; see seeds/relevance.yaml for the formula."""
+    evidence: list[dict[str, object]] = []
+    title_points = lead_points = text_points = 0.0
+
+    for index, count in sorted(_counts(title or "", rules).items()):
+        term = rules.terms[index]
+        points = rules.title_weight * term.weight
+        title_points += points
+        evidence.append(_evidence(term, "title", count, points))
+    for index, count in sorted(_counts(text[: rules.lead_chars], rules).items()):
+        term = rules.terms[index]
+        points = rules.lead_weight * term.weight
+        lead_points += points
+        evidence.append(_evidence(term, "lead", count, points))
+    for index, count in sorted(_counts(text, rules).items()):
+        term = rules.terms[index]
+        points = term.weight * min(count, rules.count_cap)
+        text_points += points
+        evidence.append(_evidence(term, "text", count, points))
+
+    score = round(title_points + lead_points + text_points, 3)
+    coverage = _coverage(text, rules) if text_points else 0.0
+    # Without the title naming Korea, Korea has to run through the text: a lead that
+    # calls a film "South Korean" or a roundup's two Seoul sentences is not enough.
+    relevant = score >= rules.threshold and (title_points > 0 or coverage >= rules.min_coverage)
+    return Relevance(score=score, relevant=relevant, evidence=tuple(evidence), coverage=coverage)
+
+
+def _coverage(text: str, rules: RelevanceRules) -> float:
+    sentences = [s for s in _SENTENCE.split(text) if len(s.strip()) >= MIN_SENTENCE_CHARS]
+    if not sentences:
+        return 0.0
+    hits = sum(1 for s in sentences if rules.matcher.search(s))
+    return round(hits / len(sentences), 3)
+
+
+def _evidence(term: Term, field: str, count: int, points: float) -> dict[str, object]:
+    return {
+        "term": term.term,
+        "field": field,
+        "count": count,
+        "weight": term.weight,
+        "points": round(points, 3) if math.isfinite(points) else 0.0,
+    }
