@@ -63,9 +63,15 @@ def main() -> None:
             best[name] = min(best[name], time.perf_counter() - start)
     print(f"corpus: {root} ({len(pages)} pages, best of {args.rounds} rounds)")
     for name, seconds in best.items():
-        print(f"{name:8s} {len(pages) / seconds:7.1f} pages/s  {seconds / len(pages) * 1000:6.1f} ms/page")
+        print(
+            f"{name:8s} {len(pages) / seconds:7.1f} pages/s  "
+            f"{seconds / len(pages) * 1000:6.1f} ms/page"
+        )
     ratio = best["newsmon"] / best["bare"]
-    print(f"newsmon / bare cost ratio: {ratio:.2f}x (target <= 1.30x): {'OK' if ratio <= 1.3 else 'OVER'}")
+    print(
+        f"newsmon / bare cost ratio: {ratio:.2f}x (target <= 1.30x): "
+        f"{'OK' if ratio <= 1.3 else 'OVER'}"
+    )
 
 
 if __name__ == "__main__":

@@ -113,7 +113,10 @@ def eval_snippets(root: Path, show: bool) -> dict[str, tuple[Score, Score]]:
     for url, path, entry in trafilatura_pages(root):
         html = read_page(path)
         page_url = url if url.startswith("http") else "https://example.org/"
-        texts = {"newsmon": norm(newsmon_text(html, page_url)), "bare": norm(bare_text(html, page_url))}
+        texts = {
+            "newsmon": norm(newsmon_text(html, page_url)),
+            "bare": norm(bare_text(html, page_url)),
+        }
         for name, text in texts.items():
             with_, without = out[name]
             for snippet in entry.get("with", []):
@@ -214,21 +217,44 @@ def main() -> None:
     snippets = eval_snippets(root, args.show_misses)
     n_with = snippets["bare"][0].total
     n_without = snippets["bare"][1].total
-    rows.append((f"snippet recall ({n_with} `with`)", snippets["newsmon"][0].rate, snippets["bare"][0].rate))
     rows.append(
-        (f"boilerplate exclusion ({n_without} `without`)", snippets["newsmon"][1].rate, snippets["bare"][1].rate)
+        (f"snippet recall ({n_with} `with`)", snippets["newsmon"][0].rate, snippets["bare"][0].rate)
     )
-    for label, pages in (("mozilla-readability", mozilla_pages(root)), ("scrapinghub-aeb", aeb_pages(root))):
+    rows.append(
+        (
+            f"boilerplate exclusion ({n_without} `without`)",
+            snippets["newsmon"][1].rate,
+            snippets["bare"][1].rate,
+        )
+    )
+    for label, pages in (
+        ("mozilla-readability", mozilla_pages(root)),
+        ("scrapinghub-aeb", aeb_pages(root)),
+    ):
         bodies = eval_bodies(pages)
         for i, metric in enumerate(("precision", "recall", "F1")):
-            rows.append((f"{label} body {metric} ({len(pages)} pages)", bodies["newsmon"][i], bodies["bare"][i]))
+            rows.append(
+                (
+                    f"{label} body {metric} ({len(pages)} pages)",
+                    bodies["newsmon"][i],
+                    bodies["bare"][i],
+                )
+            )
     dates = eval_dates(root, args.show_misses)
-    rows.append((f"date accuracy ({dates['bare'].total} htmldate-eval pages)", dates["newsmon"].rate, dates["bare"].rate))
+    rows.append(
+        (
+            f"date accuracy ({dates['bare'].total} htmldate-eval pages)",
+            dates["newsmon"].rate,
+            dates["bare"].rate,
+        )
+    )
 
     width = max(len(r[0]) for r in rows)
     print(f"{'figure':<{width}}  newsmon    bare  verdict")
     for label, mine, bare in rows:
-        verdict = "better" if mine > bare + 1e-9 else ("same" if abs(mine - bare) <= 1e-9 else "WORSE")
+        verdict = (
+            "better" if mine > bare + 1e-9 else ("same" if abs(mine - bare) <= 1e-9 else "WORSE")
+        )
         print(f"{label:<{width}}  {mine:7.3f} {bare:7.3f}  {verdict}")
 
 

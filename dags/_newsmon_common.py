@@ -15,7 +15,7 @@ import logging
 import os
 import smtplib
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from email.message import EmailMessage
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, quote, unquote, urlsplit
@@ -108,10 +108,14 @@ def _is_newsmon_error(exception: BaseException) -> bool:
 
 
 def default_args(*, timeout: timedelta, retries: int = 3) -> dict[str, Any]:
-    """default_args of every newsmon task."""
+    """default_args of every newsmon task.
+
+    NEWSMON_TASK_RETRIES overrides the retry count of every task (tests set 0
+    so that a failure shows at once instead of after the backoff).
+    """
     return {
         "owner": OWNER,
-        "retries": retries,
+        "retries": env_int("NEWSMON_TASK_RETRIES", retries),
         "retry_delay": timedelta(minutes=2),
         "retry_exponential_backoff": 2.0,
         "max_retry_delay": timedelta(minutes=30),
@@ -119,6 +123,68 @@ def default_args(*, timeout: timedelta, retries: int = 3) -> dict[str, Any]:
         "execution_timeout": timeout,
         "on_failure_callback": on_task_failure,
     }
+
+
+# --- run windows -------------------------------------------------------------
+
+
+def digest_day(
+    *,
+    run_type: str,
+    tz: str,
+    interval_start: datetime | None,
+    logical_date: datetime | None,
+    now: datetime,
+    param_date: str | None,
+) -> date:
+    """The day a run covers: explicit param, else the data interval's day, else yesterday."""
+    from zoneinfo import ZoneInfo
+
+    if param_date:
+        return date.fromisoformat(param_date)
+    zone = ZoneInfo(tz)
+    if run_type in ("scheduled", "backfill") and interval_start is not None:
+        return interval_start.astimezone(zone).date()
+    ref = logical_date or now
+    return ref.astimezone(zone).date() - timedelta(days=1)
+
+
+def should_send(*, run_type: str, send: bool | None, dry_run: bool) -> bool:
+    """Scheduled and manual runs send by default; backfills only when asked; dry runs never."""
+    if dry_run:
+        return False
+    if send is not None:
+        return bool(send)
+    return run_type != "backfill"
+
+
+def reprocess_window(
+    *,
+    tz: str,
+    since: str | None,
+    until: str | None,
+    interval: tuple[datetime | None, datetime | None],
+    now: datetime,
+) -> tuple[datetime, datetime]:
+    """[since, until) as aware datetimes: params first, then the data interval, then yesterday."""
+    from zoneinfo import ZoneInfo
+
+    zone = ZoneInfo(tz)
+
+    def midnight(d: date) -> datetime:
+        return datetime(d.year, d.month, d.day, tzinfo=zone)
+
+    if since:
+        first = date.fromisoformat(since)
+        last = date.fromisoformat(until) if until else first + timedelta(days=1)
+        if last <= first:
+            raise ValueError(f"until ({last}) must be after since ({first})")
+        return midnight(first), midnight(last)
+    start, end = interval
+    if start is not None and end is not None and end > start:
+        return start, end
+    yesterday = now.astimezone(zone).date() - timedelta(days=1)
+    return midnight(yesterday), midnight(yesterday + timedelta(days=1))
 
 
 # --- settings from env + Airflow connections --------------------------------
@@ -166,7 +232,9 @@ def database_url_from_connection(
     if kind in ("postgres", "postgresql"):
         auth = ""
         if login:
-            auth = quote(login, safe="") + (":" + quote(password, safe="") if password else "") + "@"
+            auth = (
+                quote(login, safe="") + (":" + quote(password, safe="") if password else "") + "@"
+            )
         netloc = f"{auth}{host or 'localhost'}" + (f":{port}" if port else "")
         return f"postgresql+psycopg://{netloc}/{schema or ''}"
     raise ValueError(f"connection type {conn_type!r} is not supported for {DB_CONN_ID}")
@@ -201,7 +269,12 @@ def resolved_env(env: Mapping[str, str] | None = None) -> dict[str, str]:
         conn = _connection(DB_CONN_ID)
         if conn is not None:
             out["NEWSMON_DATABASE_URL"] = database_url_from_connection(
-                conn.conn_type, conn.host, conn.port, conn.login, conn.password, conn.schema,
+                conn.conn_type,
+                conn.host,
+                conn.port,
+                conn.login,
+                conn.password,
+                conn.schema,
                 conn.extra_dejson,
             )
     conn = _connection(SMTP_CONN_ID)
@@ -260,8 +333,9 @@ def send_alert(subject: str, body: str, env: Mapping[str, str] | None = None) ->
         url = values.get("NEWSMON_SMTP_URL")
         to = [
             a.strip()
-            for a in (values.get("NEWSMON_ALERT_TO") or values.get("NEWSMON_DIGEST_TO") or "")
-            .split(",")
+            for a in (
+                values.get("NEWSMON_ALERT_TO") or values.get("NEWSMON_DIGEST_TO") or ""
+            ).split(",")
             if a.strip()
         ]
         if not url or not to:

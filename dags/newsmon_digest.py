@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from _newsmon_common import (
@@ -11,10 +11,12 @@ from _newsmon_common import (
     TAGS,
     dag_timezone,
     default_args,
+    digest_day,
     digest_deadline_missed,
     env_int,
     newsmon_settings,
     report_result,
+    should_send,
 )
 from airflow.sdk import (
     Asset,
@@ -87,36 +89,6 @@ PARAMS = {
         description="Send again to recipients who already received this day's digest.",
     ),
 }
-
-
-def digest_day(
-    *,
-    run_type: str,
-    tz: str,
-    interval_start: datetime | None,
-    logical_date: datetime | None,
-    now: datetime,
-    param_date: str | None,
-) -> date:
-    """The day a run covers: explicit param, else the data interval's day, else yesterday."""
-    from zoneinfo import ZoneInfo
-
-    if param_date:
-        return date.fromisoformat(param_date)
-    zone = ZoneInfo(tz)
-    if run_type in ("scheduled", "backfill") and interval_start is not None:
-        return interval_start.astimezone(zone).date()
-    ref = logical_date or now
-    return ref.astimezone(zone).date() - timedelta(days=1)
-
-
-def should_send(*, run_type: str, send: bool | None, dry_run: bool) -> bool:
-    """Scheduled and manual runs send by default; backfills only when asked; dry runs never."""
-    if dry_run:
-        return False
-    if send is not None:
-        return bool(send)
-    return run_type != "backfill"
 
 
 @dag(

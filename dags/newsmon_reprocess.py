@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from _newsmon_common import OWNER, TAGS, dag_timezone, default_args, newsmon_settings, report_result
+from _newsmon_common import (
+    OWNER,
+    TAGS,
+    dag_timezone,
+    default_args,
+    newsmon_settings,
+    report_result,
+    reprocess_window,
+)
 from airflow.sdk import CronDataIntervalTimetable, Param, dag, get_current_context, task
 
 STEPS = ["extract", "relevance", "dedup", "actors", "stories"]
@@ -54,35 +62,6 @@ PARAMS = {
         description="What to re-run: " + ", ".join(STEPS) + ".",
     ),
 }
-
-
-def reprocess_window(
-    *,
-    tz: str,
-    since: str | None,
-    until: str | None,
-    interval: tuple[datetime | None, datetime | None],
-    now: datetime,
-) -> tuple[datetime, datetime]:
-    """[since, until) as aware datetimes: params first, then the data interval, then yesterday."""
-    from zoneinfo import ZoneInfo
-
-    zone = ZoneInfo(tz)
-
-    def midnight(d: date) -> datetime:
-        return datetime(d.year, d.month, d.day, tzinfo=zone)
-
-    if since:
-        first = date.fromisoformat(since)
-        last = date.fromisoformat(until) if until else first + timedelta(days=1)
-        if last <= first:
-            raise ValueError(f"until ({last}) must be after since ({first})")
-        return midnight(first), midnight(last)
-    start, end = interval
-    if start is not None and end is not None and end > start:
-        return start, end
-    yesterday = now.astimezone(zone).date() - timedelta(days=1)
-    return midnight(yesterday), midnight(yesterday + timedelta(days=1))
 
 
 @dag(

@@ -2,11 +2,15 @@
 
 A feed only lists its latest items, so a backfill of a past window reads the
 feeds' configured news sitemaps and queues the links published in that window.
-Links already known (queued or stored) are skipped by the Entry natural key.
+A sitemap index is followed one level deep, only into children whose lastmod
+is not before the window (a child last changed before the window cannot list
+articles published in it). Links already known (queued or stored) are skipped
+by the Entry natural key, so a repeated backfill fetches nothing again.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy.engine import Engine
@@ -14,12 +18,16 @@ from sqlmodel import col, select
 
 from pipeline.enrich import Toolkit
 from pipeline.errors import FetchError, NewsmonError
+from pipeline.feeds import FeedEntry
 from pipeline.fetch import FetchRequest, fetch_all
 from pipeline.ingest import queue_entries
 from pipeline.report import StageReport
-from pipeline.sitemaps import parse_news_sitemap
+from pipeline.sitemaps import parse_sitemap
 from storage.db import session_scope
 from storage.models import Feed
+
+#: Children of one sitemap index read per backfill window (big sites keep years).
+MAX_CHILD_SITEMAPS = 20
 
 
 def queue_sitemap_entries(
@@ -36,22 +44,9 @@ def queue_sitemap_entries(
             session.exec(select(Feed).where(Feed.enabled, col(Feed.sitemap_url).is_not(None)))
         )
     jobs = [(f.id, f.sitemap_url) for f in feeds if f.id is not None and f.sitemap_url]
-    if not jobs:
-        return []
-    results = fetch_all(
-        kit.settings.fetch, [FetchRequest(url=url, kind="sitemap", key=fid) for fid, url in jobs]
-    )
     touched: list[int] = []
-    for (feed_id, url), result in zip(jobs, results, strict=True):
-        report.add("sitemaps_read")
-        if isinstance(result, FetchError):
-            report.error(result.kind, url, str(result))
-            continue
-        try:
-            entries = parse_news_sitemap(result.body, url=result.url)
-        except NewsmonError as exc:
-            report.error(exc.kind, url, str(exc))
-            continue
+    for feed_id, url in jobs:
+        entries = _read_sitemap(kit, url, start, report)
         in_window = [
             e for e in entries if e.published_at is not None and start <= e.published_at < end
         ]
@@ -64,3 +59,34 @@ def queue_sitemap_entries(
         if new:
             touched.append(feed_id)
     return touched
+
+
+def _read_sitemap(
+    kit: Toolkit, url: str, start: datetime, report: StageReport
+) -> list[FeedEntry]:
+    entries: list[FeedEntry] = []
+    pending: Sequence[str] = [url]
+    for depth in range(2):
+        results = fetch_all(
+            kit.settings.fetch, [FetchRequest(url=u, kind="sitemap") for u in pending]
+        )
+        children: list[str] = []
+        for u, result in zip(pending, results, strict=True):
+            report.add("sitemaps_read")
+            if isinstance(result, FetchError):
+                report.error(result.kind, u, str(result))
+                continue
+            try:
+                sitemap = parse_sitemap(result.body, url=result.url)
+            except NewsmonError as exc:
+                report.error(exc.kind, u, str(exc))
+                continue
+            entries.extend(sitemap.entries)
+            if depth == 0:
+                children.extend(
+                    c.url for c in sitemap.children if c.lastmod is None or c.lastmod >= start
+                )
+        pending = children[:MAX_CHILD_SITEMAPS]
+        if not pending:
+            break
+    return entries

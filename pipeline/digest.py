@@ -372,10 +372,10 @@ _SEED_DATELINE = re.compile(r"^\s*date \d{4}-\d{2}\b[^\n.]*?(?=\s[A-ZÄÖÜ\"„
 _SENTENCE_END = re.compile(r"(?:(?<=[.!?…])|(?<=[.!?…][\"“”'»]))\s+(?=[\"„“«'(]?[A-ZÄÖÜÀ-Þ0-9])")
 _ABBREV = re.compile(
     r"(?:\b(?:Dr|Prof|Mr|Mrs|Ms|St|Nr|Jan|Feb|Aug|Sept|Okt|Nov|Dez|bzw|z\.B|u\.a|"
-    r"etc|ca|vgl|U\.S|U\.N|N|S))\.$|(?<![\d.])\d{1,2}\.$"
+    r"etc|ca|vgl|Dec|Oct|Sep|Mar|Apr|Jun|Jul|Gov|Sen|Rep|Inc|Corp|Jr|vs|U\.S|U\.N|N|S))\.$|(?<![\d.])\d{1,2}\.$"
 )
 _ENDS_SENTENCE = re.compile(r"[.!?…][\"“”'»]?$")
-_LAST_STOP = re.compile(r"[.!?…][\"“”'»]?(?=\s|$)")
+_LAST_STOP = re.compile(r"[.!?…][\"“”'»]?(?=\s|$|[A-ZÄÖÜ])")
 _CAPTION = re.compile(r"^\(?(?:Foto|Photo|Bild|Image)\b.*|^.*\((?:Foto|Photo):[^)]*\)$", re.I)
 
 
@@ -430,10 +430,11 @@ def _prose(text: str) -> str:
             continue
         if not _ENDS_SENTENCE.search(para):
             # A cut-off paragraph still has whole sentences before the cut.
-            ends = list(_LAST_STOP.finditer(para))
-            if not ends or ends[-1].end() < 60:
+            ends = [m.end() for m in _LAST_STOP.finditer(para)]
+            ends = [e for e in ends if not _ABBREV.search(para[:e].rstrip("\"“”'»"))]
+            if not ends or ends[-1] < 60:
                 continue
-            para = para[: ends[-1].end()]
+            para = para[: ends[-1]]
         keep.append(para)
         if sum(len(p) for p in keep) > 2000:
             break

@@ -123,10 +123,22 @@ def _actor_ids(session: Session, ids: list[int]) -> dict[int, set[str]]:
     return out
 
 
-def _features(a: Article, actors: set[str]) -> stories.StoryFeatures:
-    return stories.features(
-        a.title, a.text, lang=a.language, when=_when(a), actor_ids=sorted(actors)
+def _features(session: Session, a: Article, actors: set[str]) -> stories.StoryFeatures:
+    # Cached on the session (a stage run handles many articles of one window in
+    # one session); the key covers everything the features depend on.
+    cache: dict[tuple[Any, ...], stories.StoryFeatures] = session.info.setdefault(
+        "newsmon_story_features", {}
     )
+    key = (a.id, a.title, a.text_hash or a.text, a.language, _when(a), frozenset(actors))
+    feats = cache.get(key)
+    if feats is None:
+        feats = stories.features(
+            a.title, a.text, lang=a.language, when=_when(a), actor_ids=sorted(actors)
+        )
+        if len(cache) > 20_000:  # bound memory in a long-lived session
+            cache.clear()
+        cache[key] = feats
+    return feats
 
 
 def assign_story(session: Session, article: Article, *, window_days: int = 3) -> int | None:
@@ -160,8 +172,8 @@ def assign_story(session: Session, article: Article, *, window_days: int = 3) ->
         )
     )
     actors = _actor_ids(session, [article.id, *(n.id for n in neighbours if n.id is not None)])
-    mine = _features(article, actors[article.id])
-    theirs = [(n, _features(n, actors[n.id or 0])) for n in neighbours]
+    mine = _features(session, article, actors[article.id])
+    theirs = [(n, _features(session, n, actors[n.id or 0])) for n in neighbours]
     bg = stories.background([mine, *(f for _, f in theirs)])
     best: tuple[float, int] | None = None
     for n, f in theirs:
@@ -194,6 +206,8 @@ def _touch_story(session: Session, story_id: int | None, when: datetime) -> None
     session.add(story)
 
 
-def story_evidence(a: Article, b: Article, **kw: Any) -> stories.StorySimilarity:
+def story_evidence(session: Session, a: Article, b: Article, **kw: Any) -> stories.StorySimilarity:
     """Similarity of two stored articles (without actors), for explanations and tests."""
-    return stories.similarity(_features(a, set()), _features(b, set()), **kw)
+    return stories.similarity(
+        _features(session, a, set()), _features(session, b, set()), **kw
+    )

@@ -201,9 +201,11 @@ class Fetcher:
             trust_env=False,
             follow_redirects=False,
             timeout=httpx.Timeout(
-                connect=s.connect_timeout, read=s.read_timeout, write=s.read_timeout,
+                connect=s.connect_timeout,
+                read=s.read_timeout,
+                write=s.read_timeout,
                 pool=s.total_timeout,
-            ),  # fmt: skip
+            ),
             headers={"User-Agent": self.user_agent},
         )
         return self
@@ -231,9 +233,17 @@ class Fetcher:
         get = hop.headers.get
         if hop.status == 304:
             return FetchResult(
-                url, 304, hop.headers, b"", True, None, elapsed,
-                get("etag") or req.etag, get("last-modified") or req.last_modified, req.key,
-            )  # fmt: skip
+                url,
+                304,
+                hop.headers,
+                b"",
+                True,
+                None,
+                elapsed,
+                get("etag") or req.etag,
+                get("last-modified") or req.last_modified,
+                req.key,
+            )
         body = hop.body
         if req.kind == "sitemap" and body[:2] == b"\x1f\x8b":  # sitemap.xml.gz served as a file
             try:
@@ -242,9 +252,17 @@ class Fetcher:
                 raise PermanentFetchError(f"corrupt gzip sitemap: {exc}", url=url) from exc
         digest = hashlib.sha256(body).hexdigest()
         return FetchResult(
-            url, hop.status, hop.headers, body, digest == req.previous_hash, digest, elapsed,
-            get("etag"), get("last-modified"), req.key,
-        )  # fmt: skip
+            url,
+            hop.status,
+            hop.headers,
+            body,
+            digest == req.previous_hash,
+            digest,
+            elapsed,
+            get("etag"),
+            get("last-modified"),
+            req.key,
+        )
 
     # -- redirect chain -----------------------------------------------------------
 
@@ -310,9 +328,11 @@ class Fetcher:
                 return _Hop(status, headers, b"")
             if status in (408, 425, 429) or status >= 500:
                 raise TransientFetchError(
-                    f"HTTP {status}", url=url, status=status,
+                    f"HTTP {status}",
+                    url=url,
+                    status=status,
                     retry_after=parse_retry_after(headers.get("retry-after")),
-                )  # fmt: skip
+                )
             if status >= 300 or status < 200:
                 raise PermanentFetchError(f"HTTP {status}", url=url, status=status)
             _check_type(kind, headers.get("content-type", ""), url)

@@ -20,7 +20,6 @@ from __future__ import annotations
 import hashlib
 import re
 import smtplib
-import socket
 import ssl
 import time
 from collections.abc import Callable
@@ -166,11 +165,16 @@ def _connect(cfg: SmtpConfig, context: ssl.SSLContext | None) -> smtplib.SMTP:
 
 
 def _is_transient(exc: BaseException) -> bool:
+    """4xx replies and network trouble are worth another try; 5xx and TLS trust are not."""
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
         return all(400 <= code < 500 for code, _ in exc.recipients.values())
     if isinstance(exc, smtplib.SMTPResponseException):
         return 400 <= exc.smtp_code < 500
-    return isinstance(exc, smtplib.SMTPServerDisconnected | OSError | socket.timeout)
+    if isinstance(exc, smtplib.SMTPServerDisconnected):
+        return True
+    if isinstance(exc, smtplib.SMTPException | ssl.SSLCertVerificationError):
+        return False  # e.g. AUTH or STARTTLS not offered: retrying cannot help
+    return isinstance(exc, OSError)
 
 
 def send_message(

@@ -87,8 +87,10 @@ def build_rules(raw: Any, path: str) -> RelevanceRules:
         if not isinstance(weight, int | float) or isinstance(weight, bool) or weight <= 0:
             raise ConfigError(f"{where} weight must be a positive number", path=path)
         patterns = entry.get("patterns")
-        if not isinstance(patterns, list) or not patterns or not all(
-            isinstance(p, str) and p for p in patterns
+        if (
+            not isinstance(patterns, list)
+            or not patterns
+            or not all(isinstance(p, str) and p for p in patterns)
         ):
             raise ConfigError(f"{where} patterns must be a non-empty list of strings", path=path)
         for pattern in patterns:

@@ -75,7 +75,7 @@ def load_feed_list(path: Path) -> list[FeedSource]:
 
 def parse_yaml(data: bytes, path: str = "<yaml>") -> list[FeedSource]:
     try:
-        doc = yaml.load(data.decode("utf-8"), Loader=_LineLoader)  # noqa: S506 - SafeLoader subclass
+        doc = yaml.load(data.decode("utf-8"), Loader=_LineLoader)
     except UnicodeDecodeError as exc:
         raise ConfigError("not UTF-8 text", path=path) from exc
     except yaml.MarkedYAMLError as exc:
@@ -100,7 +100,9 @@ def parse_yaml(data: bytes, path: str = "<yaml>") -> list[FeedSource]:
         src = _source_from_mapping(item, path, line)
         if src.url in seen:
             raise ConfigError(
-                f"duplicate feed url {src.url} (first at line {seen[src.url]})", path=path, line=line
+                f"duplicate feed url {src.url} (first at line {seen[src.url]})",
+                path=path,
+                line=line,
             )
         seen[src.url] = line
         sources.append(src)
@@ -110,8 +112,9 @@ def parse_yaml(data: bytes, path: str = "<yaml>") -> list[FeedSource]:
 def _source_from_mapping(item: Mapping[str, Any], path: str, line: int | None) -> FeedSource:
     unknown = set(item) - _FIELDS
     if unknown:
-        raise ConfigError(f"unknown key(s): {', '.join(sorted(map(str, unknown)))}", path=path,
-                          line=line)  # fmt: skip
+        raise ConfigError(
+            f"unknown key(s): {', '.join(sorted(map(str, unknown)))}", path=path, line=line
+        )
 
     def text(key: str, required: bool = False) -> str | None:
         value = item.get(key)
@@ -132,8 +135,9 @@ def _source_from_mapping(item: Mapping[str, Any], path: str, line: int | None) -
         raise ConfigError(f"'sitemap' must be an http(s) URL: {sitemap!r}", path=path, line=line)
     language = text("language")
     if language is not None and not re.fullmatch(r"[a-zA-Z]{2,3}(-[A-Za-z0-9]+)?", language):
-        raise ConfigError(f"'language' must be a code like de or en: {language!r}", path=path,
-                          line=line)  # fmt: skip
+        raise ConfigError(
+            f"'language' must be a code like de or en: {language!r}", path=path, line=line
+        )
     tags_raw = item.get("tags") or []
     if isinstance(tags_raw, str):
         tags_raw = [t for t in re.split(r"[,\s]+", tags_raw) if t]

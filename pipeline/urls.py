@@ -10,20 +10,61 @@ them differently.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from urllib.parse import parse_qsl, quote, urlencode, urljoin, urlsplit, urlunsplit
 
 #: Exact names of tracking parameters (lower case).
 TRACKING_PARAMS = frozenset(
     {
-        "fbclid", "gclid", "dclid", "gclsrc", "msclkid", "yclid", "twclid", "igshid", "ttclid",
-        "mc_cid", "mc_eid", "_ga", "_gl", "_hsenc", "_hsmi", "hsctatracking", "mkt_tok",
-        "oly_anon_id", "oly_enc_id", "vero_conv", "vero_id", "wt_mc", "wt.mc_id", "wt_zmc",
-        "ocid", "cmpid", "cmp", "ncid", "ito", "xtor", "at_medium", "at_campaign", "at_custom1",
-        "sara_ecid", "sara_ref", "ref_src", "ref_url", "ns_mchannel", "ns_source", "ns_campaign",
-        "ns_linkname", "ns_fee", "smid", "sr_share", "s_cid", "wprov",
+        "fbclid",
+        "gclid",
+        "dclid",
+        "gclsrc",
+        "msclkid",
+        "yclid",
+        "twclid",
+        "igshid",
+        "ttclid",
+        "mc_cid",
+        "mc_eid",
+        "_ga",
+        "_gl",
+        "_hsenc",
+        "_hsmi",
+        "hsctatracking",
+        "mkt_tok",
+        "oly_anon_id",
+        "oly_enc_id",
+        "vero_conv",
+        "vero_id",
+        "wt_mc",
+        "wt.mc_id",
+        "wt_zmc",
+        "ocid",
+        "cmpid",
+        "cmp",
+        "ncid",
+        "ito",
+        "xtor",
+        "at_medium",
+        "at_campaign",
+        "at_custom1",
+        "sara_ecid",
+        "sara_ref",
+        "ref_src",
+        "ref_url",
+        "ns_mchannel",
+        "ns_source",
+        "ns_campaign",
+        "ns_linkname",
+        "ns_fee",
+        "smid",
+        "sr_share",
+        "s_cid",
+        "wprov",
     }
-)  # fmt: skip
+)
 #: Prefixes of tracking parameter families.
 TRACKING_PREFIXES = ("utm_", "pk_", "piwik_", "mtm_", "matomo_", "stm_", "at_", "hmb_", "__twitter")
 
@@ -41,6 +82,7 @@ def _normalize_path(path: str) -> str:
     # Resolve dot segments the way RFC 3986 5.2.4 does (urljoin does it for us).
     if "/." in path or path.startswith("."):
         path = urlsplit(urljoin("http://x/", path)).path
+
     # Upper-case percent escapes and decode escaped unreserved characters.
     def fix(m: re.Match[str]) -> str:
         ch = chr(int(m.group(0)[1:], 16))
@@ -88,10 +130,8 @@ def normalize_url(url: str, base: str | None = None) -> str:
         return urlunsplit((scheme, parts.netloc, parts.path, parts.query, ""))
     host = host.rstrip(".")
     if not host.isascii():
-        try:
+        with contextlib.suppress(UnicodeError):
             host = host.encode("idna").decode("ascii")
-        except UnicodeError:
-            pass
     if ":" in host:
         host = f"[{host}]"
     netloc = host

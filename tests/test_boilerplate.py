@@ -21,8 +21,13 @@ def test_sz_trailing_block_and_photo_credit_removed() -> None:
     raw = seed("001")
     cleaned = clean_text(raw)
     assert "Zur SZ-Startseite" in raw and "Zur SZ-Startseite" not in cleaned
-    for furniture in ("Lesen Sie mehr zum Thema", "Jetzt entdecken", "Gutscheine", "(Foto: REUTERS)",
-                      "Die Eiszeit ist doch nicht vorbei"):
+    for furniture in (
+        "Lesen Sie mehr zum Thema",
+        "Jetzt entdecken",
+        "Gutscheine",
+        "(Foto: REUTERS)",
+        "Die Eiszeit ist doch nicht vorbei",
+    ):
         assert furniture not in cleaned
     assert cleaned.rstrip().endswith("auf der koreanischen Halbinsel beraten werden.")
     assert "Trump schrieb an Kim" in cleaned

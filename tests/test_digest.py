@@ -78,8 +78,14 @@ def test_lead_of_seed_skips_dateline_caption_and_bullets() -> None:
 def _item(i: int, source: str, story: int | None, **kw) -> ArticleItem:
     when = datetime(2020, 1, 1, 8, tzinfo=UTC) + timedelta(minutes=i)
     return ArticleItem(
-        i, f"Title {i}", f"https://{source}/{i}", source, when, story_id=story,
-        text="Kim Jong Un spoke to the party. He warned the world. It was cold.", **kw
+        i,
+        f"Title {i}",
+        f"https://{source}/{i}",
+        source,
+        when,
+        story_id=story,
+        text="Kim Jong Un spoke to the party. He warned the world. It was cold.",
+        **kw,
     )
 
 
@@ -120,7 +126,7 @@ def test_day_window_follows_local_midnight_and_dst() -> None:
 
 
 def test_collect_and_build_from_corpus(env) -> None:
-    settings, engine, loader = env
+    _settings, engine, loader = env
     with session_scope(engine) as s:
         data = collect_day(s, sc.DAY, sc.TIMEZONE)
     d = build_digest(data, language="de")
@@ -159,7 +165,7 @@ def test_collect_and_build_from_corpus(env) -> None:
 
 
 def test_text_and_html_in_both_languages(env) -> None:
-    settings, engine, _ = env
+    _settings, engine, _ = env
     with session_scope(engine) as s:
         d = build_digest(collect_day(s, sc.DAY, sc.TIMEZONE))
     de_txt, en_txt = render_text(d, "de"), render_text(d, "en")
@@ -179,7 +185,10 @@ def test_run_digest_writes_files_and_atom(env) -> None:
     rep = run_digest(settings, engine, sc.DAY)
     out = settings.home / "digests"
     assert {p.name for p in rep.written} == {
-        "2020-01-01.html", "2020-01-01.txt", "2020-01-01.json", "feed.atom"
+        "2020-01-01.html",
+        "2020-01-01.txt",
+        "2020-01-01.json",
+        "feed.atom",
     }
     payload = json.loads((out / "2020-01-01.json").read_text(encoding="utf-8"))
     assert payload["story_count"] == rep.stories == 7 and payload["articles"] == 19

@@ -1,4 +1,4 @@
-"""extract_article on real pages (copied from ../shared/corpus, see fixtures/extraction/README.md)."""
+"""extract_article on real pages copied from ../shared/corpus (fixtures/extraction/README.md)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,9 @@ from pipeline.errors import ExtractionError
 from pipeline.extract import extract_article
 
 CORPUS = Path(__file__).parent / "fixtures" / "extraction" / "corpus"
-FR_URL = "https://www.fr.de/politik/kim-jong-un-nordkorea-bilder-diktator-donald-trump-zr-13680734.html"
+FR_URL = (
+    "https://www.fr.de/politik/kim-jong-un-nordkorea-bilder-diktator-donald-trump-zr-13680734.html"
+)
 NBC_CANONICAL = (
     "https://www.nbcnews.com/news/world/"
     "south-korea-martial-law-president-yoon-suk-yeol-impeachment-vote-rcna183138"
@@ -33,7 +35,9 @@ def fr_page() -> bytes:
 
 def test_german_news_page_metadata_text_and_wire(fr_page: bytes) -> None:
     found = extract_article(fr_page, FR_URL)
-    assert found.title is not None and found.title.startswith("Kim Jong Un: Der Diktator ist zurück")
+    assert found.title is not None and found.title.startswith(
+        "Kim Jong Un: Der Diktator ist zurück"
+    )
     assert found.published_at == datetime(2020, 5, 4, 12, 50, tzinfo=UTC)
     assert found.date_source == "page-metadata"
     assert found.canonical_url == FR_URL
@@ -51,8 +55,10 @@ def test_german_news_page_metadata_text_and_wire(fr_page: bytes) -> None:
 def test_english_page_with_json_ld_date_and_absolute_canonical() -> None:
     html = page("mozilla-readability/test-pages/schema-org-context-object/source.html.gz")
     meta = json.loads(
-        (CORPUS / "mozilla-readability/test-pages/schema-org-context-object/expected-metadata.json")
-        .read_text(encoding="utf-8")
+        (
+            CORPUS
+            / "mozilla-readability/test-pages/schema-org-context-object/expected-metadata.json"
+        ).read_text(encoding="utf-8")
     )
     found = extract_article(html, "http://fakehost/test/")
     assert found.title == meta["title"]
@@ -66,7 +72,8 @@ def test_english_page_with_json_ld_date_and_absolute_canonical() -> None:
 def test_relative_canonical_is_made_absolute() -> None:
     html = (
         "<html><head><title>t</title><link rel='Canonical' href='/politik/artikel-1.html'></head>"
-        "<body><article>" + "<p>Der Text eines Artikels über Nordkorea und Südkorea.</p>" * 12
+        "<body><article>"
+        + "<p>Der Text eines Artikels über Nordkorea und Südkorea.</p>" * 12
         + "</article></body></html>"
     )
     found = extract_article(html, "https://example.org/amp/artikel-1.html?utm=x")
@@ -89,7 +96,11 @@ def test_fallback_to_trafilatura_recall_mode() -> None:
 
 
 def test_fallback_to_feed_summary_and_feed_date() -> None:
-    summary = "<p>Nordkorea hat am Montag erneut eine Rakete getestet.</p><p>" + "Mehr Text. " * 30 + "</p>"
+    summary = (
+        "<p>Nordkorea hat am Montag erneut eine Rakete getestet.</p><p>"
+        + "Mehr Text. " * 30
+        + "</p>"
+    )
     published = datetime(2024, 3, 4, 5, 6, tzinfo=UTC)
     found = extract_article(
         "<html><body><p>Bitte aktivieren Sie JavaScript.</p></body></html>",
@@ -126,7 +137,8 @@ def test_future_page_date_is_rejected_for_feed_date(fr_page: bytes) -> None:
 def test_dates_before_1990_and_future_feed_dates_are_rejected() -> None:
     html = (
         "<html><head><meta property='article:published_time' content='1985-06-01T10:00:00Z'>"
-        "</head><body><article>" + "<p>Ein Bericht über die Lage in Pjöngjang und Seoul.</p>" * 10
+        "</head><body><article>"
+        + "<p>Ein Bericht über die Lage in Pjöngjang und Seoul.</p>" * 10
         + "</article></body></html>"
     )
     now = datetime(2024, 1, 1, tzinfo=UTC)
@@ -183,8 +195,15 @@ def test_language_of_seed_and_corpus_texts(fr_page: bytes) -> None:
 
     seed = (SEEDS / "001_5c9c65ed078379a1.txt").read_text(encoding="utf-8")
     assert detect_language(seed) == "de"
-    assert detect_language("North Korea fired two short-range ballistic missiles on Tuesday.") == "en"
-    assert detect_language("북한이 동해상으로 단거리 탄도미사일 2발을 발사했다고 합동참모본부가 밝혔다.") == "ko"
+    assert (
+        detect_language("North Korea fired two short-range ballistic missiles on Tuesday.") == "en"
+    )
+    assert (
+        detect_language(
+            "북한이 동해상으로 단거리 탄도미사일 2발을 발사했다고 합동참모본부가 밝혔다."
+        )
+        == "ko"
+    )
     assert detect_language("La Corée du Nord a tiré deux missiles balistiques mardi matin.") == "fr"
     assert detect_language("Kim?") is None
     assert detect_language("") is None

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import gzip
 import ipaddress
+import itertools
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -22,9 +24,9 @@ from pipeline.errors import (
     TransientFetchError,
     UnsupportedContent,
 )
-from pipeline.fetch import FetchRequest, FetchResult, Fetcher, fetch_all, parse_retry_after
+from pipeline.fetch import Fetcher, FetchRequest, FetchResult, fetch_all, parse_retry_after
 from pipeline.netpolicy import AddressPolicy, is_public
-from tests.support import LoopbackServer, loopback_server, loopback_servers  # noqa: F401
+from tests.support import LoopbackServer, loopback_servers
 
 FIXTURES = Path(__file__).parent / "fixtures" / "feeds"
 TAGESSCHAU = (FIXTURES / "corss-de" / "tagesschau.xml").read_bytes()
@@ -32,11 +34,20 @@ LOOPBACK = (ipaddress.ip_network("127.0.0.0/8"),)
 RSS = "application/rss+xml"
 
 
+@pytest.fixture
+def loopback_server() -> Iterator[LoopbackServer]:
+    with LoopbackServer() as srv:
+        yield srv
+
+
 def settings(**kw: object) -> FetchSettings:
     base = FetchSettings(
-        allow_private_networks=LOOPBACK, per_host_delay=0.0, total_timeout=5.0,
-        read_timeout=5.0, connect_timeout=2.0,
-    )  # fmt: skip
+        allow_private_networks=LOOPBACK,
+        per_host_delay=0.0,
+        total_timeout=5.0,
+        read_timeout=5.0,
+        connect_timeout=2.0,
+    )
     return replace(base, **kw)  # type: ignore[arg-type]
 
 
@@ -60,7 +71,9 @@ def test_conditional_get_etag_and_last_modified(loopback_server: LoopbackServer)
     sent = srv.requests[-1].headers
     assert sent["if-none-match"] == first.etag and sent["if-modified-since"] == first.last_modified
     # Only Last-Modified known (server without ETag support of ours): still a 304.
-    third = one(settings(), FetchRequest(srv.url("/feed"), "feed", last_modified=first.last_modified))
+    third = one(
+        settings(), FetchRequest(srv.url("/feed"), "feed", last_modified=first.last_modified)
+    )
     assert isinstance(third, FetchResult) and third.not_modified
 
 
@@ -71,7 +84,8 @@ def test_unchanged_body_recognised_by_hash_without_validators(
     first = one(settings(), FetchRequest(loopback_server.url("/feed"), "feed"))
     assert isinstance(first, FetchResult) and first.content_hash
     again = one(
-        settings(), FetchRequest(loopback_server.url("/feed"), "feed", previous_hash=first.content_hash)
+        settings(),
+        FetchRequest(loopback_server.url("/feed"), "feed", previous_hash=first.content_hash),
     )
     assert isinstance(again, FetchResult) and again.status == 200 and again.not_modified
     changed = one(
@@ -111,9 +125,10 @@ def test_slow_hosts_time_out_while_others_proceed() -> None:
         fast.add_file("/ok", TAGESSCHAU, content_type=RSS)
         s = settings(total_timeout=1.0, read_timeout=10.0)
         drip, silent, ok = fetch_all(
-            s, [FetchRequest(slow.url(p), "feed") for p in ("/drip", "/silent")]
+            s,
+            [FetchRequest(slow.url(p), "feed") for p in ("/drip", "/silent")]
             + [FetchRequest(fast.url("/ok"), "feed")],
-        )  # fmt: skip
+        )
         assert isinstance(drip, FetchTimeout) and drip.transient
         assert isinstance(silent, FetchTimeout)
         assert isinstance(ok, FetchResult) and ok.body == TAGESSCHAU
@@ -130,8 +145,10 @@ def test_resets_and_truncation_are_transient(loopback_server: LoopbackServer) ->
     srv.add_behaviour("/reset", "reset")
     srv.add_behaviour("/reset_mid", "reset_mid")
     srv.add_behaviour("/truncated", "truncated")
-    results = fetch_all(settings(), [FetchRequest(srv.url(p), "feed") for p in
-                                     ("/reset", "/reset_mid", "/truncated")])  # fmt: skip
+    results = fetch_all(
+        settings(),
+        [FetchRequest(srv.url(p), "feed") for p in ("/reset", "/reset_mid", "/truncated")],
+    )
     assert all(isinstance(r, TransientFetchError) for r in results), results
 
 
@@ -147,9 +164,10 @@ def test_redirects_followed_loops_and_limits_refused(loopback_server: LoopbackSe
     assert isinstance(moved, FetchResult) and moved.url == srv.url("/final")
     assert isinstance(loop, TooManyRedirects) and "loop" in str(loop)
     assert isinstance(chain, TooManyRedirects)
-    assert len(srv.requests_for("/chain")) + sum(
-        r.path.startswith("/chain?") for r in srv.requests
-    ) == 6  # max_redirects=5 hops after the first request, then stop
+    assert (
+        len(srv.requests_for("/chain")) + sum(r.path.startswith("/chain?") for r in srv.requests)
+        == 6
+    )  # max_redirects=5 hops after the first request, then stop
 
 
 @pytest.mark.parametrize(
@@ -187,9 +205,22 @@ def test_loopback_refused_without_allow_list(loopback_server: LoopbackServer) ->
 def test_is_public_classification() -> None:
     for ip in ("8.8.8.8", "2606:4700::1111", "193.99.144.80"):
         assert is_public(ipaddress.ip_address(ip)), ip
-    for ip in ("127.0.0.1", "10.1.2.3", "172.16.0.1", "192.168.1.1", "169.254.169.254",
-               "100.64.0.1", "224.0.0.1", "0.0.0.0", "::1", "fe80::1", "fc00::1",
-               "::ffff:10.0.0.1", "2002:a00:1::1", "255.255.255.255"):  # fmt: skip
+    for ip in (
+        "127.0.0.1",
+        "10.1.2.3",
+        "172.16.0.1",
+        "192.168.1.1",
+        "169.254.169.254",
+        "100.64.0.1",
+        "224.0.0.1",
+        "0.0.0.0",
+        "::1",
+        "fe80::1",
+        "fc00::1",
+        "::ffff:10.0.0.1",
+        "2002:a00:1::1",
+        "255.255.255.255",
+    ):
         assert not is_public(ipaddress.ip_address(ip)), ip
 
 
@@ -260,7 +291,9 @@ def test_robots_unavailable_is_transient_and_404_allows(loopback_server: Loopbac
 def test_status_codes_and_retry_after(loopback_server: LoopbackServer) -> None:
     srv = loopback_server
     srv.add_behaviour("/503", "status", code=503, headers={"Retry-After": "120"})
-    srv.add_behaviour("/429", "status", code=429, headers={"Retry-After": "Wed, 21 Oct 2099 07:28:00 GMT"})
+    srv.add_behaviour(
+        "/429", "status", code=429, headers={"Retry-After": "Wed, 21 Oct 2099 07:28:00 GMT"}
+    )
     srv.add_behaviour("/404", "status", code=404)
     srv.add_behaviour("/410", "status", code=410)
     r503, r429, r404, r410 = fetch_all(
@@ -319,7 +352,7 @@ def test_per_host_connection_limit_and_spacing() -> None:
             assert _overlaps(spans) == 1  # never two requests to one host at once
             # per_host_delay is a lower bound between request starts
             starts = [st for st, _ in spans]
-            assert all(y - x >= 0.05 * 0.9 for x, y in zip(starts, starts[1:], strict=False))
+            assert all(y - x >= 0.05 * 0.9 for x, y in itertools.pairwise(starts))
         # ...while the two hosts were served in parallel, not one after the other.
         all_spans = [(r.start, r.end) for r in a.requests + b.requests]
         assert _overlaps(all_spans) == 2

@@ -43,14 +43,19 @@ def test_precision_and_recall_on_labelled_articles(rules: RelevanceRules) -> Non
         else:
             tn += 1
     precision, recall = tp / (tp + fp), tp / (tp + fn)
-    print(f"relevance: precision {precision:.3f} recall {recall:.3f} (tp={tp} fp={fp} fn={fn} tn={tn})")
+    print(
+        f"relevance: precision {precision:.3f} recall {recall:.3f} "
+        f"(tp={tp} fp={fp} fn={fn} tn={tn})"
+    )
     assert tp + fn >= 40 and fp + tn >= 150
     assert precision >= 0.95
     assert recall >= 0.90
 
 
 def test_incidental_korea_pages_rejected(rules: RelevanceRules) -> None:
-    incidental = [a for row, a in labelled() if "incidental" in row["reason"] or "passing" in row["reason"]]
+    incidental = [
+        a for row, a in labelled() if "incidental" in row["reason"] or "passing" in row["reason"]
+    ]
     assert len(incidental) >= 7
     for article in incidental:
         assert not score_relevance(article["title"], article["text"], rules).relevant, article["id"]
@@ -73,17 +78,23 @@ def test_inflections_and_languages(rules: RelevanceRules) -> None:
     assert ("North Korea", "text") in terms and ("Pyongyang", "text") in terms
     assert ("Kim Jong Un", "text") in terms and ("DMZ / Panmunjom", "title") in terms
     assert result.relevant
-    korean = score_relevance("북한, 동해상으로 탄도미사일 발사", "북한이 평양 인근에서 미사일을 발사했다고 합참이 밝혔다.", rules)
+    korean = score_relevance(
+        "북한, 동해상으로 탄도미사일 발사",
+        "북한이 평양 인근에서 미사일을 발사했다고 합참이 밝혔다.",
+        rules,
+    )
     assert korean.relevant
-    english = score_relevance(None, "Seoul said on Tuesday that North Korea fired a missile. " * 3, rules)
+    english = score_relevance(
+        None, "Seoul said on Tuesday that North Korea fired a missile. " * 3, rules
+    )
     assert english.relevant
 
 
 def test_north_korea_is_one_match_not_also_korea(rules: RelevanceRules) -> None:
     result = score_relevance(None, "North Korea", rules)
-    assert [(e["term"], e["field"], e["count"]) for e in result.evidence if e["field"] == "text"] == [
-        ("North Korea", "text", 1)
-    ]
+    assert [
+        (e["term"], e["field"], e["count"]) for e in result.evidence if e["field"] == "text"
+    ] == [("North Korea", "text", 1)]
 
 
 def test_evidence_is_json_serialisable(rules: RelevanceRules) -> None:

@@ -73,11 +73,11 @@ def gazetteer() -> Gazetteer:
 def test_features_bridge_german_and_english() -> None:
     de = stories.features(
         "Nordkorea droht mit Raketentests",
-        "Pjöngjang kündigte an, das Moratorium für 12 Atomtests zu beenden, sagte Kim Jong Un.",
+        "Pjöngjang kündigte an, das Moratorium für 120 Atomtests zu beenden, sagte Kim Jong Un.",
     )
     en = stories.features(
         "North Korea threatens missile tests",
-        "Pyongyang announced it would end its moratorium on 12 nuclear tests, Kim Jong-un said.",
+        "Pyongyang announced it would end its moratorium on 120 nuclear tests, Kim Jong-un said.",
     )
     other = stories.features("Bundesliga", "Der FC Bayern gewann am Samstag 3:1 gegen Mainz.")
     sim = stories.similarity(de, en)

@@ -1,14 +1,16 @@
-"""Run Airflow for tests: a private AIRFLOW_HOME with SQLite, the project's DAGs.
+"""Run Airflow for tests: a private AIRFLOW_HOME with SQLite and the project's DAGs.
 
 Airflow reads its configuration when it is first imported, so everything that
-touches Airflow runs in a subprocess with an environment built here; the test
-process itself never imports airflow-core.
+touches airflow-core runs in a subprocess with an environment built here.
+``airflow db migrate`` is slow (seconds to tens of seconds), so tests migrate
+one template database per session and copy the file.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -18,24 +20,34 @@ REPO = Path(__file__).resolve().parents[2]
 DAGS = REPO / "dags"
 BIN = Path(sys.executable).parent
 
-#: Executed with ``python -c`` in the subprocess: dag.test() of one DAG, result as JSON.
-_DAG_TEST = r"""
-import json, sys
+#: Runs in the subprocess: a list of dag.test() scenarios, one JSON result line each.
+#: Tasks run in-process under dag.test(), so per-scenario env overrides reach them.
+_RUNNER = r"""
+import json, os, sys, traceback
 from datetime import datetime
 from airflow.dag_processing.dagbag import BundleDagBag
-dags, dag_id, logical, conf = sys.argv[1], sys.argv[2], sys.argv[3], json.loads(sys.argv[4])
+dags, scenarios = sys.argv[1], json.loads(sys.argv[2])
 bag = BundleDagBag(dag_folder=dags, bundle_path=dags, bundle_name="dags-folder")
 assert not bag.import_errors, bag.import_errors
-dag = bag.dags[dag_id]
-kwargs = {"run_conf": conf}
-if logical != "now":
-    kwargs["logical_date"] = datetime.fromisoformat(logical)
-dr = dag.test(**kwargs)
-tis = {}
-for ti in dr.get_task_instances():
-    key = ti.task_id if ti.map_index < 0 else f"{ti.task_id}[{ti.map_index}]"
-    tis[key] = {"state": str(ti.state), "try_number": ti.try_number}
-print("DAGTEST-RESULT " + json.dumps({"state": str(dr.state), "tasks": tis}))
+for sc in scenarios:
+    saved = dict(os.environ)
+    os.environ.update(sc.get("env") or {})
+    try:
+        kwargs = {"run_conf": sc.get("conf") or {}}
+        if sc.get("logical_date"):
+            kwargs["logical_date"] = datetime.fromisoformat(sc["logical_date"])
+        dr = bag.dags[sc["dag_id"]].test(**kwargs)
+        tis = {}
+        for ti in dr.get_task_instances():
+            key = ti.task_id if ti.map_index < 0 else f"{ti.task_id}[{ti.map_index}]"
+            tis[key] = {"state": str(ti.state), "try_number": ti.try_number}
+        res = {"name": sc["name"], "state": str(dr.state), "tasks": tis}
+    except Exception:
+        res = {"name": sc["name"], "state": "error", "error": traceback.format_exc()}
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+    print("DAGTEST-RESULT " + json.dumps(res), flush=True)
 """
 
 
@@ -43,11 +55,7 @@ def airflow_env(root: Path, extra: dict[str, str] | None = None) -> dict[str, st
     """Environment of an isolated Airflow (home under ``root``) running the project's DAGs."""
     home = root / "airflow"
     home.mkdir(parents=True, exist_ok=True)
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("AIRFLOW_", "AIRFLOW__", "NEWSMON_"))
-    }
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW_", "NEWSMON_"))}
     env.update(
         {
             "AIRFLOW_HOME": str(home),
@@ -55,18 +63,21 @@ def airflow_env(root: Path, extra: dict[str, str] | None = None) -> dict[str, st
             "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
             "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
             "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
-            "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
             "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
             "NEWSMON_HOME": str(root / "newsmon"),
             "NEWSMON_ALLOW_PRIVATE_NETWORKS": "127.0.0.0/8",
             "NEWSMON_PER_HOST_DELAY": "0",
+            # a failing task must show at once, not after minutes of backoff
+            "NEWSMON_TASK_RETRIES": "0",
         }
     )
     env.update(extra or {})
     return env
 
 
-def run(args: list[str], env: dict[str, str], timeout: float = 120) -> subprocess.CompletedProcess[str]:
+def run(
+    args: list[str], env: dict[str, str], timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
     """Run a command, failing with its output when it does not exit 0."""
     proc = subprocess.run(
         args, env=env, capture_output=True, text=True, timeout=timeout, cwd=str(REPO)
@@ -79,29 +90,48 @@ def run(args: list[str], env: dict[str, str], timeout: float = 120) -> subproces
     return proc
 
 
-def migrate(env: dict[str, str]) -> None:
-    run([str(BIN / "airflow"), "db", "migrate"], env, timeout=180)
+def migrated_template(root: Path) -> Path:
+    """Migrate an empty Airflow metadata DB under ``root``; returns the SQLite file."""
+    env = airflow_env(root)
+    run([str(BIN / "airflow"), "db", "migrate"], env, timeout=300)
+    return Path(env["AIRFLOW_HOME"]) / "airflow.db"
 
 
-def dag_test(
-    env: dict[str, str],
-    dag_id: str,
-    *,
-    logical_date: str = "now",
-    conf: dict[str, Any] | None = None,
-    timeout: float = 180,
-) -> tuple[dict[str, Any], str]:
-    """``dag.test()`` of one DAG in a subprocess; returns (result, combined output)."""
-    proc = subprocess.run(
-        [sys.executable, "-c", _DAG_TEST, str(DAGS), dag_id, logical_date, json.dumps(conf or {})],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        cwd=str(REPO),
-    )
-    output = proc.stdout + "\n" + proc.stderr
-    for line in proc.stdout.splitlines():
+def use_template(template: Path, env: dict[str, str]) -> None:
+    """Give the Airflow of ``env`` a copy of a migrated metadata DB."""
+    shutil.copyfile(template, Path(env["AIRFLOW_HOME"]) / "airflow.db")
+
+
+def dag_tests(
+    env: dict[str, str], scenarios: list[dict[str, Any]], timeout: float = 300
+) -> tuple[dict[str, dict[str, Any]], str]:
+    """Run ``dag.test()`` scenarios in one subprocess (Airflow's start-up is paid once).
+
+    A scenario: ``{"name", "dag_id", "logical_date"?, "conf"?, "env"?}``.
+    Returns ({name: result}, combined output of the subprocess).
+    """
+    args = [sys.executable, "-c", _RUNNER, str(DAGS), json.dumps(scenarios)]
+    with subprocess.Popen(
+        args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=str(REPO)
+    ) as proc:
+        try:
+            stdout, stderr = proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            stdout, stderr = proc.communicate()
+            raise AssertionError(
+                f"dag.test() scenarios did not finish in {timeout:.0f}s:\n"
+                f"{(stdout + stderr)[-6000:]}"
+            ) from None
+    results = {}
+    for line in stdout.splitlines():
         if line.startswith("DAGTEST-RESULT "):
-            return json.loads(line.removeprefix("DAGTEST-RESULT ")), output
-    raise AssertionError(f"dag.test({dag_id}) gave no result (exit {proc.returncode}):\n{output[-6000:]}")
+            res = json.loads(line.removeprefix("DAGTEST-RESULT "))
+            results[res["name"]] = res
+    output = stdout + "\n" + stderr
+    if len(results) != len(scenarios):
+        raise AssertionError(
+            f"dag.test() gave {len(results)} of {len(scenarios)} results "
+            f"(exit {proc.returncode}):\n{output[-6000:]}"
+        )
+    return results, output

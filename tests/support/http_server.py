@@ -103,7 +103,7 @@ class _Handler(BaseHTTPRequestHandler):
     server: _Server
     protocol_version = "HTTP/1.1"
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: Any) -> None:
         pass  # keep pytest output clean
 
     def _dispatch(self) -> None:
@@ -450,7 +450,7 @@ def _not_modified(headers: dict[str, str], etag: str | None, last_modified: floa
     return False
 
 
-class loopback_servers:  # noqa: N801 - reads like a function at call sites
+class loopback_servers:
     """Context manager for several servers on distinct loopback hosts.
 
     ``with loopback_servers(3) as (a, b, c):`` gives servers on 127.0.0.1,

@@ -1,0 +1,416 @@
+"""The Airflow DAGs: integrity, parse-time hygiene, and dag.test() against loopback servers.
+
+Everything that needs airflow-core runs in a subprocess with a private
+AIRFLOW_HOME (tests/support/airflow_env.py); the pure helpers of
+dags/_newsmon_common.py are tested in-process.
+"""
+
+from __future__ import annotations
+
+import email
+import importlib
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
+from email import policy
+from email.message import EmailMessage
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+
+from tests.support.airflow_env import (
+    DAGS,
+    REPO,
+    airflow_env,
+    dag_tests,
+    migrated_template,
+    use_template,
+)
+from tests.support.demo_site import serve_site, write_feed_list
+from tests.support.http_server import LoopbackServer
+
+DAG_IDS = {"newsmon_ingest", "newsmon_digest", "newsmon_reprocess"}
+#: Packages a DAG file must not import while being parsed (they load at task run time).
+HEAVY = (
+    "pipeline",
+    "storage",
+    "trafilatura",
+    "feedparser",
+    "sqlmodel",
+    "lxml",
+    "numpy",
+    "httpx",
+    "sqlalchemy",
+    "jinja2",
+    "yaml",
+)
+
+_INSPECT = r"""
+import json, sys, time
+import airflow.sdk  # what the DAG processor has loaded before it parses a file
+from airflow.dag_processing.dagbag import BundleDagBag
+heavy = json.loads(sys.argv[2])
+before = set(sys.modules)
+start = time.perf_counter()
+bag = BundleDagBag(dag_folder=sys.argv[1], bundle_path=sys.argv[1], bundle_name="dags-folder")
+elapsed = time.perf_counter() - start
+new = sorted({m.split(".")[0] for m in set(sys.modules) - before} & set(heavy))
+dags = {}
+for dag_id, dag in bag.dags.items():
+    tasks = {}
+    for t in dag.tasks:
+        tasks[t.task_id] = {
+            "pool": t.pool, "retries": t.retries, "owner": t.owner,
+            "retry_policy": type(t.retry_policy).__name__ if t.retry_policy else None,
+            "backoff": t.retry_exponential_backoff,
+            "timeout": t.execution_timeout.total_seconds() if t.execution_timeout else None,
+            "on_failure": bool(t.on_failure_callback),
+            "outlets": [getattr(o, "uri", str(o)) for o in t.outlets],
+            "mapped": bool(getattr(t, "is_mapped", False)),
+        }
+    params = {k: dag.params.get_param(k).schema for k in dag.params}
+    dags[dag_id] = {
+        "timetable": type(dag.timetable).__name__,
+        "summary": getattr(dag.timetable, "expression", None),
+        "tz": str(getattr(dag.timetable, "timezone", "")),
+        "catchup": dag.catchup, "max_active_runs": dag.max_active_runs,
+        "doc_md": dag.doc_md or "", "tags": sorted(dag.tags), "owner": dag.owner,
+        "deadline": len(dag.deadline or []), "params": params, "tasks": tasks,
+    }
+print("INSPECT " + json.dumps({"errors": bag.import_errors, "heavy": new,
+                               "seconds": elapsed, "dags": dags}, default=str))
+"""
+
+
+@pytest.fixture(scope="module")
+def inspected(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    env = airflow_env(tmp_path_factory.mktemp("inspect"))
+    proc = subprocess.run(
+        [sys.executable, "-c", _INSPECT, str(DAGS), json.dumps(HEAVY)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        cwd=str(REPO),
+    )
+    for line in proc.stdout.splitlines():
+        if line.startswith("INSPECT "):
+            result: dict[str, Any] = json.loads(line.removeprefix("INSPECT "))
+            return result
+    raise AssertionError(f"DagBag inspection failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
+
+
+def test_dagbag_imports_every_dag_without_errors(inspected: dict[str, Any]) -> None:
+    assert inspected["errors"] == {}
+    assert set(inspected["dags"]) == DAG_IDS
+
+
+def test_parsing_imports_nothing_heavy(inspected: dict[str, Any]) -> None:
+    # pipeline/storage pull in SQLAlchemy engines, trafilatura, httpx clients:
+    # they belong to task run time, never to the DAG processor's parse loop
+    assert inspected["heavy"] == []
+
+
+def test_every_dag_is_documented_tagged_and_owned(inspected: dict[str, Any]) -> None:
+    for dag_id, d in inspected["dags"].items():
+        assert "backfill" in d["doc_md"].lower(), dag_id
+        assert "newsmon" in d["tags"], dag_id
+        assert d["owner"] == "newsmon", dag_id
+        for task_id, t in d["tasks"].items():
+            where = f"{dag_id}.{task_id}"
+            assert t["retry_policy"] == "NewsmonRetryPolicy", where
+            assert t["backoff"] == 2.0 and t["timeout"] and t["on_failure"], where
+
+
+def test_schedules_windows_and_limits(inspected: dict[str, Any]) -> None:
+    dags = inspected["dags"]
+    digest, ingest, reprocess = (dags[k] for k in sorted(DAG_IDS, key=lambda k: k[8:]))
+    # a data-interval timetable: the run's window is the day, not a zero-width instant
+    assert digest["timetable"] == "CronDataIntervalTimetable"
+    assert digest["summary"] == "0 7 * * *" and "Berlin" in digest["tz"]
+    assert digest["max_active_runs"] == 1 and digest["deadline"] == 1
+    assert not digest["catchup"] and not ingest["catchup"]
+    assert ingest["summary"] == "*/30 * * * *"
+    # backfills need a periodic timetable; reprocess has one but skips scheduled runs
+    assert reprocess["timetable"] == "CronDataIntervalTimetable"
+    shard = ingest["tasks"]["ingest_shard"]
+    assert shard["mapped"] and shard["pool"] == "newsmon_http"
+    outlets = ingest["tasks"]["announce_articles"]["outlets"]
+    assert [o.rstrip("/") for o in outlets] == ["newsmon://articles"]
+
+
+def test_manual_run_params_have_titles_and_descriptions(inspected: dict[str, Any]) -> None:
+    digest = inspected["dags"]["newsmon_digest"]["params"]
+    assert set(digest) == {"date", "recipients", "send", "dry_run", "resend"}
+    reprocess = inspected["dags"]["newsmon_reprocess"]["params"]
+    assert set(reprocess) == {"since", "until", "steps"}
+    for schema in [*digest.values(), *reprocess.values()]:
+        assert schema.get("title") and schema.get("description"), schema
+
+
+# --- pure helpers of dags/_newsmon_common.py ------------------------------------
+
+
+@pytest.fixture(scope="module")
+def common(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ModuleType]:
+    # airflow.sdk creates $AIRFLOW_HOME on import: keep it out of the user's home
+    os.environ.setdefault("AIRFLOW_HOME", str(tmp_path_factory.mktemp("airflow_home")))
+    sys.path.insert(0, str(DAGS))
+    try:
+        yield importlib.import_module("_newsmon_common")
+    finally:
+        sys.path.remove(str(DAGS))
+
+
+def test_retry_policy_fails_permanent_errors_and_retries_transient_ones(
+    common: ModuleType,
+) -> None:
+    from airflow.sdk import RetryAction
+
+    from pipeline.errors import (
+        BlockedAddress,
+        ConfigError,
+        DatabaseUnavailable,
+        DeliveryError,
+        TransientFetchError,
+    )
+
+    policy = common.NewsmonRetryPolicy()
+    for exc in (ConfigError("bad feeds.yaml"), BlockedAddress("no", url="http://10.0.0.1/")):
+        assert policy.evaluate(exc, 1, 4).action is RetryAction.FAIL
+    for exc in (DatabaseUnavailable("down"), DeliveryError("421")):
+        decision = policy.evaluate(exc, 1, 4)
+        assert decision.action is RetryAction.RETRY and decision.retry_delay is None
+    asked = policy.evaluate(TransientFetchError("429", retry_after=120.0), 1, 4)
+    assert asked.retry_delay == timedelta(seconds=120)
+    capped = policy.evaluate(TransientFetchError("429", retry_after=86400.0), 1, 4)
+    assert capped.retry_delay == timedelta(hours=1)
+    # not newsmon's: Airflow's own retries with exponential backoff
+    assert policy.evaluate(KeyError("bug"), 1, 4).action is RetryAction.DEFAULT
+
+
+def test_smtp_connection_becomes_newsmon_url(common: ModuleType) -> None:
+    url = common.smtp_url_from_connection
+    assert url("mail.example.org", 465, "u@x", "p:w/d", {}) == (
+        "smtps://u%40x:p%3Aw%2Fd@mail.example.org:465"
+    )
+    assert url("mx", 587, "u", "p", {"disable_ssl": True}) == "smtp://u:p@mx:587?starttls=1"
+    plain = {"disable_ssl": "true", "disable_tls": "true"}
+    assert url("127.0.0.1", 2525, None, None, plain) == "smtp://127.0.0.1:2525"
+    with pytest.raises(ValueError):
+        url("", 25, None, None, {})
+
+
+def test_db_connection_becomes_sqlalchemy_url(common: ModuleType) -> None:
+    url = common.database_url_from_connection
+    pg = url("postgres", "db.internal", 5432, "newsmon", "s3cr3t!", "newsmon", {})
+    assert pg == "postgresql+psycopg://newsmon:s3cr3t%21@db.internal:5432/newsmon"
+    assert url("sqlite", "/data/newsmon.db", None, None, None, None, {}) == (
+        "sqlite:////data/newsmon.db"
+    )
+    assert url("generic", None, None, None, None, None, {"sqlalchemy_url": "sqlite://"}) == (
+        "sqlite://"
+    )
+    with pytest.raises(ValueError):
+        url("mysql", "h", 3306, "u", "p", "d", {})
+
+
+def test_digest_day_and_send_rules(common: ModuleType) -> None:
+    # scheduled at 07:00 Berlin on 2025-03-31: window starts 2025-03-30 07:00 local (DST day)
+    start = datetime(2025, 3, 30, 5, 0, tzinfo=UTC)
+    day = common.digest_day(
+        run_type="scheduled",
+        tz="Europe/Berlin",
+        interval_start=start,
+        logical_date=start,
+        now=datetime(2025, 3, 31, 5, 1, tzinfo=UTC),
+        param_date=None,
+    )
+    assert day == date(2025, 3, 30)
+    manual = common.digest_day(
+        run_type="manual",
+        tz="Europe/Berlin",
+        interval_start=None,
+        logical_date=None,
+        now=datetime(2025, 1, 1, 23, 30, tzinfo=UTC),
+        param_date=None,
+    )
+    assert manual == date(2025, 1, 1)  # 00:30 local on Jan 2: yesterday is Jan 1
+    assert common.digest_day(
+        run_type="backfill",
+        tz="Europe/Berlin",
+        interval_start=start,
+        logical_date=start,
+        now=start,
+        param_date="2024-02-29",
+    ) == date(2024, 2, 29)
+    send = common.should_send
+    assert send(run_type="scheduled", send=None, dry_run=False)
+    assert not send(run_type="backfill", send=None, dry_run=False)
+    assert send(run_type="backfill", send=True, dry_run=False)
+    assert not send(run_type="manual", send=True, dry_run=True)
+
+
+def test_reprocess_window_rules(common: ModuleType) -> None:
+    now = datetime(2025, 6, 10, 12, 0, tzinfo=UTC)
+    since, until = common.reprocess_window(
+        tz="Europe/Berlin", since="2025-06-01", until=None, interval=(None, None), now=now
+    )
+    assert (since.isoformat(), until.isoformat()) == (
+        "2025-06-01T00:00:00+02:00",
+        "2025-06-02T00:00:00+02:00",
+    )
+    start, end = datetime(2025, 6, 3, tzinfo=UTC), datetime(2025, 6, 4, tzinfo=UTC)
+    assert common.reprocess_window(
+        tz="Europe/Berlin", since=None, until=None, interval=(start, end), now=now
+    ) == (start, end)
+    with pytest.raises(ValueError):
+        common.reprocess_window(
+            tz="Europe/Berlin",
+            since="2025-06-05",
+            until="2025-06-05",
+            interval=(None, None),
+            now=now,
+        )
+
+
+# --- dag.test() against loopback HTTP and SMTP ------------------------------------
+
+
+class _Inbox:
+    def __init__(self) -> None:
+        self.messages: list[EmailMessage] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        msg = email.message_from_bytes(envelope.content, policy=policy.default)
+        assert isinstance(msg, EmailMessage)
+        self.messages.append(msg)
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp() -> Iterator[tuple[_Inbox, int]]:
+    handler = _Inbox()
+    controller = Controller(handler, hostname="127.0.0.1", port=0)
+    controller.start()
+    try:
+        yield handler, int(controller.server.sockets[0].getsockname()[1])
+    finally:
+        controller.stop()
+
+
+def _states(result: dict[str, Any]) -> dict[str, str]:
+    assert "tasks" in result, result.get("error")
+    return {k: v["state"] for k, v in result["tasks"].items()}
+
+
+def test_dag_test_of_every_dag_against_loopback_servers(
+    tmp_path: Path, smtp: tuple[_Inbox, int]
+) -> None:
+    inbox, smtp_port = smtp
+    template = migrated_template(tmp_path / "template")
+    today = datetime.now(UTC).astimezone().date()  # refined below with the digest's zone
+    with LoopbackServer() as site:
+        serve_site(site)
+        smtp_conn = {
+            "conn_type": "smtp",
+            "host": "127.0.0.1",
+            "port": smtp_port,
+            "extra": {
+                "disable_ssl": True,
+                "disable_tls": True,
+                "from_email": "newsmon@example.org",
+            },
+        }
+        env = airflow_env(
+            tmp_path,
+            {
+                "NEWSMON_FEEDS": str(write_feed_list(site, tmp_path / "feeds.yaml")),
+                "NEWSMON_DIGEST_TO": "desk@example.org",
+                # SMTP comes only through the Airflow connection, as in production
+                "AIRFLOW_CONN_NEWSMON_SMTP": json.dumps(smtp_conn),
+            },
+        )
+        use_template(template, env)
+        from zoneinfo import ZoneInfo
+
+        today = datetime.now(ZoneInfo("Europe/Berlin")).date()
+        past = (datetime.now(UTC) - timedelta(days=3)).replace(minute=0, second=0, microsecond=0)
+        scenarios = [
+            # a permanent error (missing feed list) fails at once and alerts by mail
+            {
+                "name": "broken",
+                "dag_id": "newsmon_ingest",
+                "env": {
+                    "NEWSMON_FEEDS": str(tmp_path / "missing.yaml"),
+                    "NEWSMON_TASK_RETRIES": "3",
+                },
+            },
+            {"name": "ingest", "dag_id": "newsmon_ingest"},
+            {"name": "ingest_again", "dag_id": "newsmon_ingest"},
+            {"name": "window", "dag_id": "newsmon_ingest", "logical_date": past.isoformat()},
+            {"name": "digest", "dag_id": "newsmon_digest", "conf": {"date": today.isoformat()}},
+            {
+                "name": "digest_again",
+                "dag_id": "newsmon_digest",
+                "conf": {"date": today.isoformat()},
+            },
+            {
+                "name": "reprocess",
+                "dag_id": "newsmon_reprocess",
+                "conf": {"since": today.isoformat(), "steps": ["relevance", "actors"]},
+            },
+        ]
+        # init is the run command's job (scripts/run_monitor.sh runs `newsmon init`)
+        subprocess.run(
+            [str(Path(sys.executable).parent / "newsmon"), "init"],
+            env=env,
+            check=True,
+            capture_output=True,
+            timeout=120,
+            cwd=str(REPO),
+        )
+        results, output = dag_tests(env, scenarios)
+
+    broken = results["broken"]
+    assert broken["state"] == "failed", broken
+    assert broken["tasks"]["plan_shards"] == {"state": "failed", "try_number": 1}
+
+    assert results["ingest"]["state"] == "success", output[-5000:]
+    states = _states(results["ingest"])
+    assert states["ingest_window"] == "skipped"
+    assert states["announce_articles"] == "success"  # new articles: Asset updated
+    shard_runs = [k for k in states if k.startswith("ingest_shard[")]
+    assert shard_runs and all(states[k] == "success" for k in shard_runs)
+
+    again = _states(results["ingest_again"])
+    assert results["ingest_again"]["state"] == "success"
+    assert again["announce_articles"] == "skipped"  # nothing new: no asset event
+
+    window = _states(results["window"])
+    assert results["window"]["state"] == "success", output[-5000:]
+    assert window["ingest_window"] == "success" and window["plan_shards"] == "skipped"
+
+    assert results["digest"]["state"] == "success", output[-5000:]
+    assert results["digest_again"]["state"] == "success"
+    assert results["reprocess"]["state"] == "success", output[-5000:]
+
+    # one-line summaries in the task logs
+    assert "ingest[" in output and "articles_stored=" in output
+    assert "reprocess: " in output and "articles_reprocessed=" in output
+    assert "digest: " in output
+
+    digests = [m for m in inbox.messages if "[newsmon]" not in str(m["Subject"])]
+    alerts = [m for m in inbox.messages if "[newsmon]" in str(m["Subject"])]
+    assert len(digests) == 1, [m["Subject"] for m in inbox.messages]  # never twice
+    assert digests[0]["To"] == "desk@example.org"
+    assert [str(m["Subject"]) for m in alerts] == ["[newsmon] newsmon_ingest.plan_shards failed"]
+    assert "ConfigError" in alerts[0].get_content()
+    written = list((tmp_path / "newsmon" / "digests").glob(f"*{today.isoformat()}*"))
+    assert written, list((tmp_path / "newsmon").rglob("*"))
