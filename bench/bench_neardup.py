@@ -63,8 +63,20 @@ def fill(engine: Engine, start: int, stop: int) -> None:
 
 def _article_rows(ids: np.ndarray, now: str) -> list[tuple[object, ...]]:
     return [
-        (int(i), f"https://bench.example/{i}", f"https://bench.example/{i}", now, False, "",
-         0, "", "[]", False, 0.0, "[]")
+        (
+            int(i),
+            f"https://bench.example/{i}",
+            f"https://bench.example/{i}",
+            now,
+            False,
+            "",
+            0,
+            "",
+            "[]",
+            False,
+            0.0,
+            "[]",
+        )
         for i in ids
     ]
 
@@ -88,7 +100,7 @@ def _fill_sqlite(
         )
         cur.executemany(
             "INSERT INTO fingerprint (article_id, signature, shingles) VALUES (?,?,?)",
-            ((int(i), s.tobytes(), 300) for i, s in zip(ids, sigs, strict=True)),
+            [(int(i), s.tobytes(), 300) for i, s in zip(ids, sigs, strict=True)],
         )
         # Sorted by the primary key, so each insert appends to the B-tree.
         flat_keys = keys.ravel()
@@ -96,16 +108,14 @@ def _fill_sqlite(
         order = np.lexsort((flat_ids, flat_keys))
         cur.executemany(
             "INSERT INTO lsh_band (band_key, article_id) VALUES (?,?)",
-            zip(flat_keys[order].tolist(), flat_ids[order].tolist(), strict=True),
+            list(zip(flat_keys[order].tolist(), flat_ids[order].tolist(), strict=True)),
         )
         cur.execute("COMMIT")
     finally:
         raw.close()
 
 
-def _fill_pg(
-    engine: Engine, ids: np.ndarray, sigs: np.ndarray, keys: np.ndarray, now: str
-) -> None:
+def _fill_pg(engine: Engine, ids: np.ndarray, sigs: np.ndarray, keys: np.ndarray, now: str) -> None:
     raw = engine.raw_connection()
     try:
         cur = raw.cursor()
@@ -208,8 +218,10 @@ def run(backend: str, engine: Engine, targets: list[int], db_file: Path | None) 
         hits, misses, found = time_lookups(engine, have)
         line = (
             f"{backend:10s} n={have:>9,d}  fill {fill_s:7.1f}s  "
-            f"hit p50 {pct(hits, 50):6.2f} p95 {pct(hits, 95):6.2f} ms ({found}/{len(hits)} found)  "
-            f"miss p50 {pct(misses, 50):6.2f} p95 {pct(misses, 95):6.2f} ms  {sizes(engine, db_file)}"
+            f"hit p50 {pct(hits, 50):6.2f} p95 {pct(hits, 95):6.2f} ms "
+            f"({found}/{len(hits)} found)  "
+            f"miss p50 {pct(misses, 50):6.2f} p95 {pct(misses, 95):6.2f} ms  "
+            f"{sizes(engine, db_file)}"
         )
         if have <= 100_000:
             bf = brute_force(engine, have)

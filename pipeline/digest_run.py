@@ -146,7 +146,8 @@ def run_digest(
                 recipient=rcpt,
                 msg_id=msg_id,
                 list_id=f"newsmon digest <digest.{domain_of(sender)}>",
-                date_=day_window(day, settings.timezone)[1],
+                # RFC 5322: the time the message was ready to go, not the day it covers
+                date_=datetime.now(UTC),
             )
             send_message(msg, cfg)
         except DeliveryError as exc:

@@ -208,6 +208,4 @@ def _touch_story(session: Session, story_id: int | None, when: datetime) -> None
 
 def story_evidence(session: Session, a: Article, b: Article, **kw: Any) -> stories.StorySimilarity:
     """Similarity of two stored articles (without actors), for explanations and tests."""
-    return stories.similarity(
-        _features(session, a, set()), _features(session, b, set()), **kw
-    )
+    return stories.similarity(_features(session, a, set()), _features(session, b, set()), **kw)

@@ -42,11 +42,8 @@ class HealthUpdate:
 
 def after_success(state: HealthState, now: datetime, *, new_entries: int) -> HealthUpdate:
     """Adaptive polling: busy feeds are polled more often, idle ones less, within bounds."""
-    interval = state.poll_interval_s
-    if new_entries > 0:
-        interval = int(interval * 0.75)
-    else:
-        interval = int(interval * 1.25)
+    factor = 0.75 if new_entries > 0 else 1.25
+    interval = int(state.poll_interval_s * factor)
     interval = max(MIN_INTERVAL_S, min(MAX_INTERVAL_S, interval))
     new = HealthState(
         failure_score=round(state.failure_score * SUCCESS_DECAY, 3),

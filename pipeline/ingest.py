@@ -255,7 +255,10 @@ def _store_page(
     now: datetime,
     report: StageReport,
 ) -> None:
-    row = session.get(Entry, entry.id)
+    # Lock the queue row: a concurrent run storing the same page waits here and
+    # then sees "done", instead of racing to insert the same article (PostgreSQL;
+    # SQLite writers are already serialised by BEGIN IMMEDIATE).
+    row = session.get(Entry, entry.id, with_for_update=True, populate_existing=True)
     if row is None or row.status == "done":
         return  # another worker got here first
     html: bytes | None = None

@@ -7,6 +7,7 @@ with every score so the digest and ``newsmon export`` can say why an article was
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from dataclasses import dataclass
@@ -57,12 +58,10 @@ class Relevance:
     coverage: float = 0.0
 
 
-def _word_start(pattern: str) -> str:
+def _needs_word_start(pattern: str) -> bool:
     # Latin-script stems must start a word ("Korea" but not "Nordkoreaner" twice);
     # Hangul has no such boundary worth demanding.
-    if pattern[:1].isascii() and (pattern[:1].isalnum()):
-        return rf"(?<!\w){pattern}"
-    return pattern
+    return pattern[:1].isascii() and pattern[:1].isalnum()
 
 
 def build_rules(raw: Any, path: str) -> RelevanceRules:
@@ -102,13 +101,15 @@ def build_rules(raw: Any, path: str) -> RelevanceRules:
                 raise ConfigError(f"{where}: use (?:...) not (...) in {pattern!r}", path=path)
         terms.append(Term(entry["term"], float(weight), tuple(patterns)))
 
-    ordered = sorted(
-        ((pattern, i) for i, term in enumerate(terms) for pattern in term.patterns),
-        key=lambda item: -len(item[0]),
-    )
-    matcher = re.compile(
-        "|".join(f"({_word_start(pattern)})" for pattern, _ in ordered), re.IGNORECASE
-    )
+    pairs = [(pattern, i) for i, term in enumerate(terms) for pattern in term.patterns]
+    latin = sorted((p for p in pairs if _needs_word_start(p[0])), key=lambda p: -len(p[0]))
+    other = sorted((p for p in pairs if not _needs_word_start(p[0])), key=lambda p: -len(p[0]))
+    ordered = latin + other
+    # One shared look-behind in front of the Latin alternatives: most text positions are
+    # inside a word and fail there once instead of once per pattern.
+    alternatives = [f"(?<!\\w)(?:{'|'.join(f'({p})' for p, _ in latin)})"] if latin else []
+    alternatives += [f"({p})" for p, _ in other]
+    matcher = re.compile("|".join(alternatives), re.IGNORECASE)
     return RelevanceRules(
         terms=tuple(terms),
         threshold=values["threshold"],
@@ -141,10 +142,16 @@ def load_rules(path: Path) -> RelevanceRules:
     return parse_rules(source, str(path))
 
 
-def _counts(text: str, rules: RelevanceRules) -> dict[int, int]:
+def _matches(text: str, rules: RelevanceRules) -> list[tuple[int, int]]:
+    """(start offset, term index) of every non-overlapping term match."""
+    return [
+        (m.start(), rules.group_terms[(m.lastindex or 1) - 1]) for m in rules.matcher.finditer(text)
+    ]
+
+
+def _tally(matches: list[tuple[int, int]]) -> dict[int, int]:
     counts: dict[int, int] = {}
-    for match in rules.matcher.finditer(text):
-        index = rules.group_terms[(match.lastindex or 1) - 1]
+    for _, index in matches:
         counts[index] = counts.get(index, 0) + 1
     return counts
 
@@ -153,37 +160,51 @@ def score_relevance(title: str | None, text: str, rules: RelevanceRules) -> Rele
     """Score ``title`` + ``text`` against ``rules``; see seeds/relevance.yaml for the formula."""
     evidence: list[dict[str, object]] = []
     title_points = lead_points = text_points = 0.0
-
-    for index, count in sorted(_counts(title or "", rules).items()):
-        term = rules.terms[index]
-        points = rules.title_weight * term.weight
-        title_points += points
-        evidence.append(_evidence(term, "title", count, points))
-    for index, count in sorted(_counts(text[: rules.lead_chars], rules).items()):
-        term = rules.terms[index]
-        points = rules.lead_weight * term.weight
-        lead_points += points
-        evidence.append(_evidence(term, "lead", count, points))
-    for index, count in sorted(_counts(text, rules).items()):
+    found = _matches(text, rules)
+    fields = (
+        ("title", _tally(_matches(title or "", rules)), rules.title_weight),
+        ("lead", _tally([m for m in found if m[0] < rules.lead_chars]), rules.lead_weight),
+    )
+    for field, counts, factor in fields:
+        for index, count in sorted(counts.items()):
+            term = rules.terms[index]
+            points = factor * term.weight
+            if field == "title":
+                title_points += points
+            else:
+                lead_points += points
+            evidence.append(_evidence(term, field, count, points))
+    for index, count in sorted(_tally(found).items()):
         term = rules.terms[index]
         points = term.weight * min(count, rules.count_cap)
         text_points += points
         evidence.append(_evidence(term, "text", count, points))
 
     score = round(title_points + lead_points + text_points, 3)
-    coverage = _coverage(text, rules) if text_points else 0.0
+    coverage = _coverage(text, [start for start, _ in found]) if found else 0.0
     # Without the title naming Korea, Korea has to run through the text: a lead that
     # calls a film "South Korean" or a roundup's two Seoul sentences is not enough.
     relevant = score >= rules.threshold and (title_points > 0 or coverage >= rules.min_coverage)
     return Relevance(score=score, relevant=relevant, evidence=tuple(evidence), coverage=coverage)
 
 
-def _coverage(text: str, rules: RelevanceRules) -> float:
-    sentences = [s for s in _SENTENCE.split(text) if len(s.strip()) >= MIN_SENTENCE_CHARS]
-    if not sentences:
-        return 0.0
-    hits = sum(1 for s in sentences if rules.matcher.search(s))
-    return round(hits / len(sentences), 3)
+def _coverage(text: str, starts: list[int]) -> float:
+    """Share of sentences (of at least MIN_SENTENCE_CHARS) containing a match start."""
+    bounds = [0] + [m.end() for m in _SENTENCE.finditer(text)] + [len(text) + 1]
+    sentences = hits = 0
+    pointer = 0
+    for begin, end in itertools.pairwise(bounds):
+        if len(text[begin:end].strip()) < MIN_SENTENCE_CHARS:
+            while pointer < len(starts) and starts[pointer] < end:
+                pointer += 1
+            continue
+        sentences += 1
+        hit = False
+        while pointer < len(starts) and starts[pointer] < end:
+            hit = True
+            pointer += 1
+        hits += hit
+    return round(hits / sentences, 3) if sentences else 0.0
 
 
 def _evidence(term: Term, field: str, count: int, points: float) -> dict[str, object]:

@@ -67,8 +67,7 @@ _LEXICON_PAIRS: list[tuple[str, str]] = [
 _LEXICON = re.compile("|".join(f"(?P<g{i}>{p})" for i, (p, _) in enumerate(_LEXICON_PAIRS)))
 _LEXICON_TOKENS = {f"g{i}": t for i, (_, t) in enumerate(_LEXICON_PAIRS)}
 
-_STOP = frozenset(
-    """
+_STOPWORDS = """
     aber alle allem allen aller alles als also am an ander andere anderen auch auf aus bei beim
     bereits bin bis bisher bist da dabei dafür damit dann darauf darum das dass davon dazu dein dem
     den denen denn der deren des dessen die dies diese diesem diesen dieser dieses doch dort du
@@ -87,8 +86,8 @@ _STOP = frozenset(
     which while who whom why will with would you your new one two year years told according also
     mr mrs ms would could last first week monday tuesday wednesday thursday friday saturday sunday
     montag dienstag mittwoch donnerstag freitag samstag sonntag
-    """.split()
-)
+    """
+_STOP = frozenset(_STOPWORDS.split())
 _TOKEN = re.compile(r"[^\W\d_][\w'-]*|\d+(?:[.,]\d+)?", re.UNICODE)
 _YEAR = re.compile(r"(19|20)\d\d")
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import delete, func, insert, select
 from sqlmodel import Session, col
@@ -53,7 +54,7 @@ def store(
         )
 
 
-def _insert_ignore_stmt(session: Session) -> object:
+def _insert_ignore_stmt(session: Session) -> Any:
     table = LshBand.__table__  # type: ignore[attr-defined]
     if session.get_bind().dialect.name == "postgresql":
         from sqlalchemy.dialects import postgresql
@@ -83,7 +84,7 @@ def candidates(
     if not keys:
         return []
     shared = func.count().label("shared")
-    hits = select(col(LshBand.article_id).label("article_id"), shared).where(
+    hits: Any = select(col(LshBand.article_id).label("article_id"), shared).where(
         col(LshBand.band_key).in_(keys)
     )
     if exclude is not None:
@@ -95,7 +96,12 @@ def candidates(
         .subquery()
     )
     rows = session.execute(
-        select(sub.c.article_id, sub.c.shared, Fingerprint.signature, Fingerprint.shingles)
+        select(
+            sub.c.article_id,
+            sub.c.shared,
+            col(Fingerprint.signature),
+            col(Fingerprint.shingles),
+        )
         .join(Fingerprint, col(Fingerprint.article_id) == sub.c.article_id)
         .order_by(sub.c.shared.desc(), sub.c.article_id)
     ).all()

@@ -178,15 +178,24 @@ def articles_in_window(
 
 
 def sync_actors(session: Session, actors: Iterable[Any]) -> int:
-    """Mirror gazetteer actors (pipeline.actors.Actor values) into the actor table."""
+    """Mirror gazetteer actors (pipeline.actors.Actor values) into the actor table.
+
+    Two concurrent ingest runs may meet the same new actor at once: insert_ignore
+    makes the second wait and find the row instead of failing on the key, and
+    the sorted order keeps the row locks of two writers in one order (no deadlock).
+    """
     n = 0
-    for a in actors:
-        row = session.get(Actor, a.id)
-        if row is None:
-            row = Actor(id=a.id, name=a.name, type=a.type, country=a.country)
-        else:
-            row.name, row.type, row.country = a.name, a.type, a.country
-        session.add(row)
+    for a in sorted(actors, key=lambda a: str(a.id)):
+        values = {"id": a.id, "name": a.name, "type": a.type, "country": a.country}
+        if not insert_ignore(session, Actor, values, ["id"]):
+            row = session.get(Actor, a.id)
+            if row is not None and (row.name, row.type, row.country) != (
+                a.name,
+                a.type,
+                a.country,
+            ):
+                row.name, row.type, row.country = a.name, a.type, a.country
+                session.add(row)
         n += 1
     session.flush()
     return n

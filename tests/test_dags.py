@@ -11,6 +11,7 @@ import email
 import importlib
 import json
 import os
+import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -74,7 +75,10 @@ for dag_id, dag in bag.dags.items():
             "outlets": [getattr(o, "uri", str(o)) for o in t.outlets],
             "mapped": bool(getattr(t, "is_mapped", False)),
         }
-    params = {k: dag.params.get_param(k).schema for k in dag.params}
+    params = {}
+    for k in dag.params:
+        p = dag.params.get_param(k)
+        params[k] = {**p.schema, "description": p.description}
     dags[dag_id] = {
         "timetable": type(dag.timetable).__name__,
         "summary": getattr(dag.timetable, "expression", None),
@@ -294,13 +298,20 @@ class _Inbox:
         return "250 OK"
 
 
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
 @pytest.fixture
 def smtp() -> Iterator[tuple[_Inbox, int]]:
     handler = _Inbox()
-    controller = Controller(handler, hostname="127.0.0.1", port=0)
+    port = free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
     controller.start()
     try:
-        yield handler, int(controller.server.sockets[0].getsockname()[1])
+        yield handler, port
     finally:
         controller.stop()
 
@@ -335,6 +346,8 @@ def test_dag_test_of_every_dag_against_loopback_servers(
                 "NEWSMON_DIGEST_TO": "desk@example.org",
                 # SMTP comes only through the Airflow connection, as in production
                 "AIRFLOW_CONN_NEWSMON_SMTP": json.dumps(smtp_conn),
+                # dag.test() of Airflow 3.3.2 breaks on DAGs with a DeadlineAlert
+                "NEWSMON_DIGEST_DEADLINE_MINUTES": "0",
             },
         )
         use_template(template, env)
@@ -397,7 +410,7 @@ def test_dag_test_of_every_dag_against_loopback_servers(
     assert results["window"]["state"] == "success", output[-5000:]
     assert window["ingest_window"] == "success" and window["plan_shards"] == "skipped"
 
-    assert results["digest"]["state"] == "success", output[-5000:]
+    assert results["digest"]["state"] == "success", results["digest"].get("error") or output[-5000:]
     assert results["digest_again"]["state"] == "success"
     assert results["reprocess"]["state"] == "success", output[-5000:]
 

@@ -45,7 +45,7 @@ def test_unchanged_feed_is_a_conditional_get_without_page_fetches(
     assert feed_requests and all(
         "if-none-match" in {k.lower() for k in r.headers} for r in feed_requests
     )
-    feeds, attempts = _feeds(cfg)
+    _, attempts = _feeds(cfg)
     assert [a.status for a in attempts[-2:]] == ["not-modified", "not-modified"]
     first_pass = attempts[:2]
     assert all(a.entries_found > 0 and a.http_status == 200 for a in first_pass)

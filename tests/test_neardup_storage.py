@@ -99,7 +99,10 @@ def test_three_levels_point_at_the_seed(engine: Engine, texts: dict[str, str]) -
         assert (v.kind, v.of) == ("exact", seed1.id)
         # the same canonical URL under another address
         again = _add(
-            s, "https://a.example/wire?utm=1", "anders", when=later,
+            s,
+            "https://a.example/wire?utm=1",
+            "anders",
+            when=later,
             canonical="https://a.example/wire",
         )
         v = _ingest(s, again)
@@ -163,7 +166,10 @@ def test_story_is_stable_and_grows_in_window(engine: Engine, texts: dict[str, st
         # two independent reports of the New Year threat, a day apart
         a = _add(s, "https://x.example/a", texts["sem:1484014342"], title="Kim warns")
         b = _add(
-            s, "https://x.example/b", texts["sem:1484246392"], when=T0 + timedelta(days=1),
+            s,
+            "https://x.example/b",
+            texts["sem:1484246392"],
+            when=T0 + timedelta(days=1),
             title="North Korea's Kim threatens to resume nuclear tests",
         )
         c = _add(
@@ -177,8 +183,12 @@ def test_story_is_stable_and_grows_in_window(engine: Engine, texts: dict[str, st
         story = s.get(Story, first)
         assert story is not None and story.first_article_id == a.id
         # outside the window the same text starts a new story
-        far = _add(s, "https://x.example/far", texts["sem:1484246392"] + " Nachtrag.",
-                   when=T0 + timedelta(days=40))
+        far = _add(
+            s,
+            "https://x.example/far",
+            texts["sem:1484246392"] + " Nachtrag.",
+            when=T0 + timedelta(days=40),
+        )
         far.text_hash = "different"  # keep it from being an exact duplicate
         far.canonical_url = "https://x.example/far"
         v = duplicates.find_duplicate(s, far)

@@ -47,8 +47,11 @@ def _dates(docs: dict[str, dict[str, str | None]]) -> dict[str, datetime]:
 
     SemEval pairs were sampled close in time, and 59 of the 118 pages carry no date.
     """
-    known = {i: datetime.fromisoformat(str(d["date"])).replace(tzinfo=UTC)
-             for i, d in docs.items() if d["date"]}
+    known = {
+        i: datetime.fromisoformat(str(d["date"])).replace(tzinfo=UTC)
+        for i, d in docs.items()
+        if d["date"]
+    }
     out = dict(known)
     for a, b, _, _ in _gold():
         for x, y in ((a, b), (b, a)):
@@ -159,8 +162,8 @@ def test_story_id_agreement_on_semeval_pairs(tmp_path: Path, gazetteer: Gazettee
         story = {k: s.get(Article, i).story_id for k, i in ids.items()}  # type: ignore[union-attr]
     engine.dispose()
     by_group: dict[str, list[bool]] = defaultdict(list)
-    for a, b, group, same in _gold():
-        by_group[group].append((story[a] == story[b]) == same)
+    for x, y, group, same in _gold():
+        by_group[group].append((story[x] == story[y]) == same)
     report = [f"{g}: n={len(v)} acc={sum(v) / len(v):.3f}" for g, v in sorted(by_group.items())]
     total = [x for v in by_group.values() for x in v]
     print(f"\nstory_id agreement: {'; '.join(report)}; all: {sum(total) / len(total):.3f}")
@@ -176,8 +179,13 @@ def _store_mentions(session: Session, gazetteer: Gazetteer, a: Article) -> None:
         session,
         a.id or 0,
         (
-            {"actor_id": m.actor_id, "start": m.start, "end": m.end,
-             "surface": m.surface[:300], "method": m.method}
+            {
+                "actor_id": m.actor_id,
+                "start": m.start,
+                "end": m.end,
+                "surface": m.surface[:300],
+                "method": m.method,
+            }
             for m in mentions
         ),
     )

@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# THE "run the monitor" command (README: `make run`).
+#
+# Sets up .venv (Python 3.11, pinned constraints), initialises newsmon's
+# database (SQLite under $NEWSMON_HOME), prepares Airflow (SQLite metadata DB
+# under $AIRFLOW_HOME, the project's dags/, the newsmon_http pool) and starts
+# `airflow standalone` with the UI on http://localhost:8080 (user admin, the
+# password is printed). Settings already in the environment win, so
+# NEWSMON_DATABASE_URL, NEWSMON_SMTP_URL, AIRFLOW__... can be passed in.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+REPO="$PWD"
+
+# NEWSMON_SKIP_INSTALL=1 reuses an existing .venv as is (tests, offline machines).
+if [ "${NEWSMON_SKIP_INSTALL:-0}" != "1" ] || [ ! -x .venv/bin/airflow ]; then
+    scripts/bootstrap.sh
+fi
+
+# `airflow standalone` starts its components as `airflow ...` subprocesses.
+export PATH="$REPO/.venv/bin:$PATH"
+
+export NEWSMON_HOME="${NEWSMON_HOME:-$REPO/var}"
+mkdir -p "$NEWSMON_HOME"
+NEWSMON_HOME="$(cd "$NEWSMON_HOME" && pwd)"
+export AIRFLOW_HOME="${AIRFLOW_HOME:-$NEWSMON_HOME/airflow}"
+mkdir -p "$AIRFLOW_HOME"
+export AIRFLOW__CORE__DAGS_FOLDER="$REPO/dags"
+export AIRFLOW__CORE__LOAD_EXAMPLES="${AIRFLOW__CORE__LOAD_EXAMPLES:-False}"
+export AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION="${AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION:-False}"
+export AIRFLOW__DATABASE__SQL_ALCHEMY_CONN="${AIRFLOW__DATABASE__SQL_ALCHEMY_CONN:-sqlite:///$AIRFLOW_HOME/airflow.db}"
+export AIRFLOW__API__HOST="${AIRFLOW__API__HOST:-localhost}"
+export AIRFLOW__API__PORT="${AIRFLOW__API__PORT:-8080}"
+# the UI lists new/changed DAG files within seconds rather than minutes
+export AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL="${AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL:-30}"
+PORT="$AIRFLOW__API__PORT"
+
+echo "newsmon: data in $NEWSMON_HOME, Airflow home $AIRFLOW_HOME"
+newsmon init
+
+airflow db migrate >/dev/null
+# Bounds concurrent HTTP-bound tasks (feed shards, page fetching) across all runs.
+airflow pools set newsmon_http "${NEWSMON_HTTP_POOL_SLOTS:-8}" \
+    "newsmon: tasks that poll feeds and fetch pages" >/dev/null
+
+# The simple auth manager generates admin's password on first start and prints
+# it once, deep in the start-up output. Generate it here instead so that it
+# can be printed on every start (the file is Airflow's own, mode 0600).
+PASSWORD_FILE="${AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE:-$AIRFLOW_HOME/simple_auth_manager_passwords.json.generated}"
+if [ ! -s "$PASSWORD_FILE" ]; then
+    (umask 077 && python -c 'import json, secrets, sys; print(json.dumps({"admin": secrets.token_urlsafe(12)}))' >"$PASSWORD_FILE")
+fi
+PASSWORD="$(python -c 'import json, sys; print(json.load(open(sys.argv[1])).get("admin", "?"))' "$PASSWORD_FILE")"
+
+banner() {
+    echo
+    echo "================================================================"
+    echo " newsmon is running: Airflow UI on http://localhost:$PORT"
+    echo "   user:     admin"
+    echo "   password: $PASSWORD"
+    echo "   (kept in $PASSWORD_FILE)"
+    echo " Stop with Ctrl-C."
+    echo "================================================================"
+    echo
+}
+banner
+
+# Print the banner again once the UI answers: the start-up output scrolls it away.
+(
+    for _ in $(seq 1 300); do
+        if python -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=2)' \
+            "http://localhost:$PORT/api/v2/monitor/health" 2>/dev/null; then
+            banner
+            exit 0
+        fi
+        sleep 2
+    done
+) &
+
+exec airflow standalone

@@ -1,0 +1,302 @@
+"""End to end on a real Airflow: the run command, REST API v2 backfills, scheduled runs.
+
+Starts the README's run command (scripts/run_monitor.sh -> `airflow standalone`)
+on loopback with SQLite in a temporary home, logs in through POST /auth/token
+as the UI does, unpauses the DAGs, backfills newsmon_digest over three past
+days through POST /api/v2/backfills (after the UI's dry run), and checks:
+three digests written and sent once each; a second identical backfill
+(reprocessing completed runs) sends nothing again; the scheduler's own runs
+succeed beside it.
+"""
+
+from __future__ import annotations
+
+import email
+import json
+import os
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from email import policy
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import httpx
+import pytest
+from aiosmtpd.controller import Controller
+
+from tests.support.airflow_env import REPO, airflow_env
+from tests.support.demo_site import serve_site, write_feed_list
+from tests.support.http_server import LoopbackServer
+
+pytestmark = pytest.mark.slow
+
+#: Upper bound of every wait; generous because CI machines are slow, never reached when OK.
+STARTUP_TIMEOUT = 240.0
+RUN_TIMEOUT = 240.0
+BACKFILL_TO = "backfill@example.org"
+DESK = "desk@example.org"
+
+
+class _Inbox:
+    def __init__(self) -> None:
+        self.messages: list[EmailMessage] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        msg = email.message_from_bytes(envelope.content, policy=policy.default)
+        assert isinstance(msg, EmailMessage)
+        self.messages.append(msg)
+        return "250 OK"
+
+    def to(self, address: str) -> list[EmailMessage]:
+        return [m for m in self.messages if m["To"] == address]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class Monitor:
+    """The running `scripts/run_monitor.sh` and a REST client logged in as admin."""
+
+    def __init__(self, proc: subprocess.Popen[bytes], env: dict[str, str], log: Path) -> None:
+        self.proc = proc
+        self.env = env
+        self.log = log
+        self.base = f"http://127.0.0.1:{env['AIRFLOW__API__PORT']}"
+        self.client = httpx.Client(base_url=self.base, timeout=30.0)
+
+    def diagnostics(self) -> str:
+        """Tail of the standalone output and of the task logs, for failure messages."""
+        parts = [f"--- run_monitor.sh output ({self.log})", _tail(self.log, 6000)]
+        logs = Path(self.env["AIRFLOW_HOME"]) / "logs"
+        for path in sorted(logs.rglob("*.log"), key=lambda p: p.stat().st_mtime)[-4:]:
+            parts += [f"--- {path.relative_to(logs)}", _tail(path, 2500)]
+        return "\n".join(parts)
+
+    def wait_for(self, what: str, check: Callable[[], Any], timeout: float) -> Any:
+        deadline = time.monotonic() + timeout
+        last: Any = None
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                pytest.fail(
+                    f"run_monitor.sh exited ({self.proc.returncode}) while waiting for "
+                    f"{what}\n{self.diagnostics()}"
+                )
+            try:
+                last = check()
+            except (httpx.HTTPError, KeyError) as exc:
+                last = exc
+            else:
+                if last:
+                    return last
+            time.sleep(1.0)
+        pytest.fail(
+            f"timed out after {timeout:.0f}s waiting for {what} (last: {last!r})\n"
+            f"{self.diagnostics()}"
+        )
+
+    def login(self) -> None:
+        """POST /auth/token with the printed password, exactly like the login form."""
+        password_file = (
+            Path(self.env["AIRFLOW_HOME"]) / "simple_auth_manager_passwords.json.generated"
+        )
+        password = json.loads(password_file.read_text())["admin"]
+        assert password in self.log.read_text(errors="replace"), "password not printed"
+        resp = self.client.post("/auth/token", json={"username": "admin", "password": password})
+        assert resp.status_code == 201, resp.text
+        self.client.headers["Authorization"] = f"Bearer {resp.json()['access_token']}"
+
+    def api(self, method: str, path: str, **kwargs: Any) -> Any:
+        resp = self.client.request(method, f"/api/v2{path}", **kwargs)
+        if resp.status_code >= 400:
+            pytest.fail(f"{method} {path} -> {resp.status_code}: {resp.text}\n{self.diagnostics()}")
+        return resp.json()
+
+    def runs(self, dag_id: str, run_type: str | None = None) -> list[dict[str, Any]]:
+        params: dict[str, Any] = {"limit": 100}
+        if run_type:
+            params["run_type"] = run_type
+        out: list[dict[str, Any]] = self.api("GET", f"/dags/{dag_id}/dagRuns", params=params)[
+            "dag_runs"
+        ]
+        return out
+
+
+def _tail(path: Path, chars: int) -> str:
+    try:
+        return path.read_text(errors="replace")[-chars:]
+    except OSError as exc:
+        return f"({exc})"
+
+
+@pytest.fixture
+def inbox() -> Iterator[tuple[_Inbox, int]]:
+    handler = _Inbox()
+    port = _free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield handler, port
+    finally:
+        controller.stop()
+
+
+@pytest.fixture
+def monitor(tmp_path: Path, inbox: tuple[_Inbox, int]) -> Iterator[Monitor]:
+    _, smtp_port = inbox
+    with LoopbackServer() as site:
+        serve_site(site)
+        smtp_conn = {
+            "conn_type": "smtp",
+            "host": "127.0.0.1",
+            "port": smtp_port,
+            "extra": {
+                "disable_ssl": True,
+                "disable_tls": True,
+                "from_email": "newsmon@example.org",
+            },
+        }
+        env = airflow_env(
+            tmp_path,
+            {
+                "NEWSMON_SKIP_INSTALL": "1",
+                "NEWSMON_FEEDS": str(write_feed_list(site, tmp_path / "feeds.yaml")),
+                "NEWSMON_DIGEST_TO": DESK,
+                "AIRFLOW_CONN_NEWSMON_SMTP": json.dumps(smtp_conn),
+                "AIRFLOW__API__PORT": str(_free_port()),
+                "AIRFLOW__API__HOST": "127.0.0.1",
+                "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC": "1",
+                "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
+                "NEWSMON_TASK_RETRIES": "1",
+            },
+        )
+        env.pop("AIRFLOW__CORE__EXECUTOR", None)  # standalone picks LocalExecutor itself
+        log = tmp_path / "run_monitor.log"
+        with log.open("wb") as out:
+            proc = subprocess.Popen(
+                [str(REPO / "scripts" / "run_monitor.sh")],
+                env=env,
+                cwd=str(REPO),
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        mon = Monitor(proc, env, log)
+        try:
+            yield mon
+        finally:
+            mon.client.close()
+            _stop(proc)
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    """Stop the process group this test started (standalone and its components)."""
+    if proc.poll() is None:
+        for sig, grace in ((signal.SIGINT, 20.0), (signal.SIGTERM, 10.0), (signal.SIGKILL, 5.0)):
+            try:
+                os.killpg(proc.pid, sig)
+            except ProcessLookupError:
+                return
+            try:
+                proc.wait(timeout=grace)
+                break
+            except subprocess.TimeoutExpired:
+                continue
+    try:  # components that outlived standalone's own shutdown
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
+def _backfill_body(first: datetime, last: datetime, behaviour: str) -> dict[str, Any]:
+    """The body the UI's Backfill form posts."""
+    return {
+        "dag_id": "newsmon_digest",
+        "from_date": first.isoformat(),
+        "to_date": last.isoformat(),
+        "run_backwards": False,
+        "dag_run_conf": {"send": True, "recipients": [BACKFILL_TO]},
+        "reprocess_behavior": behaviour,
+        "max_active_runs": 3,
+    }
+
+
+def test_backfill_digest_through_rest_api(
+    monitor: Monitor, inbox: tuple[_Inbox, int], tmp_path: Path
+) -> None:
+    handler, _ = inbox
+    monitor.wait_for(
+        "the API server",
+        lambda: monitor.client.get("/api/v2/monitor/health").status_code == 200,
+        STARTUP_TIMEOUT,
+    )
+    monitor.login()
+    dag_ids = ("newsmon_ingest", "newsmon_digest", "newsmon_reprocess")
+    for dag_id in dag_ids:
+        monitor.wait_for(
+            f"{dag_id} to be parsed",
+            lambda d=dag_id: monitor.client.get(f"/api/v2/dags/{d}").status_code == 200,
+            STARTUP_TIMEOUT,
+        )
+        assert (
+            monitor.api("PATCH", f"/dags/{dag_id}", json={"is_paused": False})["is_paused"] is False
+        )
+    errors = monitor.api("GET", "/importErrors")
+    assert errors["total_entries"] == 0, errors
+
+    # three past local days: logical dates (07:00 Berlin) of day-5, day-4, day-3
+    berlin = ZoneInfo("Europe/Berlin")
+    today = datetime.now(berlin).date()
+    days = [today - timedelta(days=n) for n in (5, 4, 3)]
+    first = datetime(days[0].year, days[0].month, days[0].day, tzinfo=berlin).astimezone(UTC)
+    last = datetime(days[-1].year, days[-1].month, days[-1].day, 12, tzinfo=berlin).astimezone(UTC)
+
+    dry = monitor.api("POST", "/backfills/dry_run", json=_backfill_body(first, last, "none"))
+    assert dry["total_entries"] == 3, dry
+
+    def run_backfill(behaviour: str) -> list[dict[str, Any]]:
+        created = monitor.api("POST", "/backfills", json=_backfill_body(first, last, behaviour))
+        backfill_id = created["id"]
+        monitor.wait_for(
+            f"backfill {backfill_id} to complete",
+            lambda: monitor.api("GET", f"/backfills/{backfill_id}")["completed_at"],
+            RUN_TIMEOUT,
+        )
+        runs = [r for r in monitor.runs("newsmon_digest", "backfill")]
+        return runs
+
+    runs = run_backfill("none")
+    assert len(runs) == 3, runs
+    assert {r["state"] for r in runs} == {"success"}, f"{runs}\n{monitor.diagnostics()}"
+    digests = Path(monitor.env["NEWSMON_HOME"]) / "digests"
+    for day in days:
+        assert list(digests.glob(f"*{day.isoformat()}*")), (day, sorted(digests.iterdir()))
+    assert len(handler.to(BACKFILL_TO)) == 3
+    subjects = sorted(str(m["Subject"]) for m in handler.to(BACKFILL_TO))
+
+    # the same backfill again, re-running the completed runs: nothing is sent twice
+    again = run_backfill("completed")
+    assert {r["state"] for r in again} == {"success"}, f"{again}\n{monitor.diagnostics()}"
+    assert len(handler.to(BACKFILL_TO)) == 3
+    assert sorted(str(m["Subject"]) for m in handler.to(BACKFILL_TO)) == subjects
+
+    # the scheduler's own runs (catchup=False: the latest interval) succeed beside the backfills
+    for dag_id in ("newsmon_ingest", "newsmon_digest"):
+        monitor.wait_for(
+            f"a successful scheduled run of {dag_id}",
+            lambda d=dag_id: any(r["state"] == "success" for r in monitor.runs(d, "scheduled")),
+            RUN_TIMEOUT,
+        )
+        failed = [r for r in monitor.runs(dag_id, "scheduled") if r["state"] == "failed"]
+        assert not failed, f"{failed}\n{monitor.diagnostics()}"
+    # the scheduled digest (yesterday) went to the configured desk, once
+    monitor.wait_for("the scheduled digest email", lambda: handler.to(DESK), RUN_TIMEOUT)
+    assert len(handler.to(DESK)) == 1
