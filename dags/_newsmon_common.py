@@ -13,16 +13,16 @@ from __future__ import annotations
 
 import logging
 import os
-import smtplib
 from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
-from email.message import EmailMessage
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 from airflow.sdk import RetryDecision, RetryPolicy
 
 if TYPE_CHECKING:
+    from email.message import EmailMessage
+
     from pipeline.config import Settings
     from pipeline.report import StageReport
 
@@ -126,6 +126,12 @@ def default_args(*, timeout: timedelta, retries: int = 3) -> dict[str, Any]:
 
 
 # --- run windows -------------------------------------------------------------
+
+
+def run_type_of(dag_run: Any) -> str:
+    """'scheduled', 'manual', 'backfill', 'asset_triggered' (DagRunType may be an enum)."""
+    value = getattr(dag_run, "run_type", dag_run)
+    return str(getattr(value, "value", value))
 
 
 def digest_day(
@@ -341,6 +347,8 @@ def send_alert(subject: str, body: str, env: Mapping[str, str] | None = None) ->
         if not url or not to:
             log.info("alert not emailed (no SMTP connection or no recipients): %s", subject)
             return False
+        from email.message import EmailMessage
+
         msg = EmailMessage()
         msg["Subject"] = f"[newsmon] {subject}"
         msg["From"] = values.get("NEWSMON_DIGEST_FROM") or "newsmon@localhost"
@@ -355,6 +363,8 @@ def send_alert(subject: str, body: str, env: Mapping[str, str] | None = None) ->
 
 
 def _smtp_send(url: str, msg: EmailMessage) -> None:
+    import smtplib
+
     parts = urlsplit(url)
     ssl = parts.scheme == "smtps"
     starttls = _truthy(parse_qs(parts.query).get("starttls", ["0"])[0])
@@ -378,7 +388,10 @@ def on_task_failure(context: Mapping[str, Any]) -> None:
     run_id = getattr(ti, "run_id", "?")
     try_number = getattr(ti, "try_number", "?")
     exc = context.get("exception")
-    what = f"{type(exc).__name__}: {str(exc).splitlines()[0][:300] if str(exc) else ''}"
+    if exc is None:  # the task process died or never started (reported by the executor)
+        what = "the task process failed; see the task log"
+    else:
+        what = f"{type(exc).__name__}: {str(exc).splitlines()[0][:300] if str(exc) else ''}"
     task = task_id if map_index in (-1, None) else f"{task_id}[{map_index}]"
     line = f"{dag_id}.{task} failed (run {run_id}, try {try_number}): {what}"
     log.error("newsmon task failure: %s", line)

@@ -16,19 +16,12 @@ from _newsmon_common import (
     env_int,
     newsmon_settings,
     report_result,
+    run_type_of,
     should_send,
 )
-from airflow.sdk import (
-    Asset,
-    CronDataIntervalTimetable,
-    DeadlineAlert,
-    DeadlineReference,
-    Param,
-    SyncCallback,
-    dag,
-    get_current_context,
-    task,
-)
+from airflow.sdk import Asset, CronDataIntervalTimetable, Param, dag, get_current_context, task
+from airflow.sdk.definitions.callback import SyncCallback
+from airflow.sdk.definitions.deadline import DeadlineAlert, DeadlineReference
 
 DOC = """
 ### newsmon_digest
@@ -134,7 +127,7 @@ def newsmon_digest() -> None:
         run = ctx["dag_run"]
         settings = newsmon_settings()
         day = digest_day(
-            run_type=str(run.run_type),
+            run_type=run_type_of(run),
             tz=settings.timezone,
             interval_start=ctx.get("data_interval_start"),
             logical_date=ctx.get("logical_date"),
@@ -142,7 +135,7 @@ def newsmon_digest() -> None:
             param_date=params.get("date"),
         )
         send = should_send(
-            run_type=str(run.run_type), send=params.get("send"), dry_run=params.get("dry_run")
+            run_type=run_type_of(run), send=params.get("send"), dry_run=bool(params.get("dry_run"))
         )
         recipients = list(params.get("recipients") or settings.digest_to)
         if send and not settings.smtp_url:

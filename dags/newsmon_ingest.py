@@ -16,6 +16,7 @@ from _newsmon_common import (
     new_articles,
     newsmon_settings,
     report_result,
+    run_type_of,
 )
 from airflow.sdk import Asset, CronDataIntervalTimetable, dag, get_current_context, task
 
@@ -74,7 +75,7 @@ def newsmon_ingest() -> None:
         run = ctx["dag_run"]
         end = ctx.get("data_interval_end")
         past = end is not None and end < datetime.now(UTC) - PAST_WINDOW
-        if run.run_type == "backfill" or past:
+        if run_type_of(run) == "backfill" or past:
             print(f"window mode: {ctx.get('data_interval_start')} .. {end}")
             return "ingest_window"
         return "plan_shards"
@@ -119,7 +120,7 @@ def newsmon_ingest() -> None:
         return report_result(stages.ingest_window(newsmon_settings(), start, end))
 
     @task(outlets=[ARTICLES], trigger_rule="none_failed_min_one_success")
-    def announce_articles(live: dict[str, Any] | None, window: dict[str, Any] | None) -> int:
+    def announce_articles(live: Any, window: Any) -> int:
         from airflow.sdk.exceptions import AirflowSkipException
 
         stored = new_articles([live, window])

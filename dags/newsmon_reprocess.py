@@ -13,6 +13,7 @@ from _newsmon_common import (
     newsmon_settings,
     report_result,
     reprocess_window,
+    run_type_of,
 )
 from airflow.sdk import CronDataIntervalTimetable, Param, dag, get_current_context, task
 
@@ -84,7 +85,7 @@ def newsmon_reprocess() -> None:
         from pipeline import stages
 
         ctx = get_current_context()
-        if ctx["dag_run"].run_type == "scheduled":
+        if run_type_of(ctx["dag_run"]) == "scheduled":
             from airflow.sdk.exceptions import AirflowSkipException
 
             raise AirflowSkipException("scheduled runs are no-ops; trigger or backfill instead")

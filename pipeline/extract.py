@@ -213,8 +213,12 @@ def canonical_url(tree: HtmlElement, url: str) -> str | None:
         href = str(href).strip()
         if not href:
             continue
-        absolute = urljoin(url, href)
-        if urlsplit(absolute).scheme in ("http", "https") and urlsplit(absolute).netloc:
+        try:
+            absolute = urljoin(url, href)
+            parts = urlsplit(absolute)
+        except ValueError:  # e.g. "http://[::1" — a broken href is just not a canonical URL
+            continue
+        if parts.scheme in ("http", "https") and parts.netloc:
             return absolute
     return None
 

@@ -24,7 +24,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from pipeline import feed_health
-from pipeline.boilerplate import clean_text
+from pipeline.articles import apply_extraction
 from pipeline.enrich import Toolkit, enrich_article
 from pipeline.errors import ExtractionError, FeedParseError, FetchError, NewsmonError
 from pipeline.extract import extract_article
@@ -282,6 +282,13 @@ def _store_page(
             if _page_failed(row, exc, kit, now, report):
                 return
             extracted = None
+        except Exception as exc:
+            # A page that crashes the extractor would otherwise stay pending and
+            # abort every future pass (a poison pill): record it and give up on it.
+            crash = ExtractionError(f"extractor crashed: {type(exc).__name__}: {exc}")
+            log.warning("extraction crashed on %s", row.url, exc_info=True)
+            _page_failed(row, crash, kit, now, report)
+            extracted = None
     if extracted is None and not (row.summary or row.title):
         row.status = "gave-up"
         session.add(row)
@@ -291,26 +298,7 @@ def _store_page(
     if article is None:
         article = Article(url=url, canonical_url=url, fetched_at=now, feed_id=row.feed_id)
     if extracted is not None:
-        canonical = url
-        if extracted.canonical_url:
-            try:
-                canonical = normalize_url(extracted.canonical_url)
-            except ValueError:
-                canonical = url
-        article.canonical_url = canonical
-        article.title = extracted.title or row.title
-        article.author = extracted.author
-        article.description = extracted.description
-        article.language = extracted.language
-        article.published_at = extracted.published_at
-        article.date_source = extracted.date_source
-        article.text = clean_text(
-            extracted.text, language=extracted.language, site=urlsplit(url).hostname
-        )
-        article.extraction_method = extracted.method
-        article.wire_agencies = list(extracted.wire_agencies)
-        # the page's own site name first: aggregator feeds list other outlets' pages
-        article.source = extracted.site_name or outlet or urlsplit(url).hostname
+        apply_extraction(article, extracted, fallback_title=row.title, outlet=outlet)
         article.raw_html = zlib.compress(html, 6) if html else None
         report.add("pages_extracted")
     else:

@@ -8,18 +8,17 @@ that the first run already did.
 from __future__ import annotations
 
 import logging
-import zlib
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 
 from sqlalchemy.engine import Engine
-from sqlmodel import col, func, select
+from sqlmodel import select
 
 from pipeline.config import Settings
 from pipeline.report import StageReport
 from storage.db import check_connection, make_engine, migrate, session_scope
-from storage.models import Article, Feed, PipelineRun
+from storage.models import Feed, PipelineRun
 
 log = logging.getLogger(__name__)
 
@@ -135,7 +134,8 @@ def reprocess(
     now: datetime | None = None,
 ) -> StageReport:
     """Re-run extraction and enrichment on stored articles fetched in [since, until)."""
-    from pipeline.enrich import ALL_STEPS, Toolkit, enrich_article
+    from pipeline.enrich import ALL_STEPS, Toolkit
+    from pipeline.reprocess import article_ids_in_window, reprocess_articles
 
     unknown = set(steps) - set(ALL_STEPS)
     if unknown:
@@ -144,52 +144,9 @@ def reprocess(
     report = StageReport("reprocess")
     kit = Toolkit.load(settings)
     with _engine(settings) as engine:
-        with session_scope(engine) as session:
-            when = func.coalesce(Article.fetched_at, Article.published_at)
-            ids = session.exec(
-                select(Article.id)
-                .where(when >= since, when < until, col(Article.is_seed).is_(False))
-                .order_by(col(Article.id))
-            ).all()
-        for article_id in ids:
-            with session_scope(engine) as session:
-                article = session.get(Article, article_id)
-                if article is None:
-                    continue
-                if "extract" in steps:
-                    _reextract(article, report)
-                enrich_article(session, article, kit, started, steps)
-                report.add("articles_reprocessed")
+        ids = article_ids_in_window(engine, since, until)
+        reprocess_articles(engine, kit, ids, steps, started, report)
         return _save_run(engine, report, started)
-
-
-def _reextract(article: Article, report: StageReport) -> None:
-    from urllib.parse import urlsplit
-
-    from pipeline.boilerplate import clean_text
-    from pipeline.errors import ExtractionError
-    from pipeline.extract import extract_article
-
-    if not article.raw_html:
-        return
-    try:
-        ex = extract_article(
-            zlib.decompress(article.raw_html),
-            article.url,
-            feed_title=article.title,
-            feed_summary=article.feed_summary,
-        )
-    except ExtractionError as exc:
-        report.error(exc.kind, article.url, str(exc))
-        return
-    article.title = ex.title or article.title
-    article.text = clean_text(ex.text, language=ex.language, site=urlsplit(article.url).hostname)
-    article.language = ex.language
-    article.published_at = ex.published_at or article.published_at
-    article.date_source = ex.date_source or article.date_source
-    article.extraction_method = ex.method
-    article.wire_agencies = list(ex.wire_agencies)
-    report.add("articles_reextracted")
 
 
 def ingest_window(
@@ -226,7 +183,11 @@ def digest(
     smtp_url: str | None = None,
     out_dir: object = None,
 ) -> StageReport:
-    """Rebuild the digest of ``day`` from stored articles; send it only when asked."""
+    """Rebuild the digest of ``day`` from stored articles; send it only when asked.
+
+    Raises DeliveryError (transient) when any recipient could not be reached;
+    recipients already served are recorded and skipped on the retry.
+    """
     from pathlib import Path
 
     from pipeline.digest_run import run_digest
@@ -251,12 +212,8 @@ def digest(
         for r in result.failed:
             report.error("DeliveryError", r, "sending failed")
         report.outputs.extend(str(p) for p in result.written)
-        return _save_run(engine, report, datetime.now(UTC))
-
-
-def day_window(settings: Settings, day: date) -> tuple[datetime, datetime]:
-    """[local midnight, next local midnight) of ``day`` in the digest time zone, as UTC."""
-    start = datetime(day.year, day.month, day.day, tzinfo=settings.tz)
-    end = start + timedelta(days=1)
-    end = datetime(end.year, end.month, end.day, tzinfo=settings.tz)
-    return start.astimezone(UTC), end.astimezone(UTC)
+        _save_run(engine, report, datetime.now(UTC))
+    # after the run is recorded: a failed delivery must fail the task (and be
+    # retried), never pass as a quiet success
+    result.raise_for_failures()
+    return report

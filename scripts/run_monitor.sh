@@ -33,6 +33,8 @@ export AIRFLOW__API__PORT="${AIRFLOW__API__PORT:-8080}"
 # the UI lists new/changed DAG files within seconds rather than minutes
 export AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL="${AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL:-30}"
 PORT="$AIRFLOW__API__PORT"
+# task processes report to the API server's execution API: same port
+export AIRFLOW__CORE__EXECUTION_API_SERVER_URL="${AIRFLOW__CORE__EXECUTION_API_SERVER_URL:-http://localhost:$PORT/execution/}"
 
 echo "newsmon: data in $NEWSMON_HOME, Airflow home $AIRFLOW_HOME"
 newsmon init

@@ -11,7 +11,9 @@ succeed beside it.
 
 from __future__ import annotations
 
+import contextlib
 import email
+import functools
 import json
 import os
 import signal
@@ -176,6 +178,9 @@ def monitor(tmp_path: Path, inbox: tuple[_Inbox, int]) -> Iterator[Monitor]:
                 "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC": "1",
                 "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
                 "NEWSMON_TASK_RETRIES": "1",
+                # the test unpauses the DAGs through the API once the API server is up, so
+                # that no task starts before the execution API listens
+                "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "True",
             },
         )
         env.pop("AIRFLOW__CORE__EXECUTOR", None)  # standalone picks LocalExecutor itself
@@ -210,10 +215,16 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
                 break
             except subprocess.TimeoutExpired:
                 continue
-    try:  # components that outlived standalone's own shutdown
+    with contextlib.suppress(ProcessLookupError):  # components outliving standalone
         os.killpg(proc.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
+
+
+def _dag_known(monitor: Monitor, dag_id: str) -> bool:
+    return monitor.client.get(f"/api/v2/dags/{dag_id}").status_code == 200
+
+
+def _scheduled_success(monitor: Monitor, dag_id: str) -> bool:
+    return any(r["state"] == "success" for r in monitor.runs(dag_id, "scheduled"))
 
 
 def _backfill_body(first: datetime, last: datetime, behaviour: str) -> dict[str, Any]:
@@ -243,7 +254,7 @@ def test_backfill_digest_through_rest_api(
     for dag_id in dag_ids:
         monitor.wait_for(
             f"{dag_id} to be parsed",
-            lambda d=dag_id: monitor.client.get(f"/api/v2/dags/{d}").status_code == 200,
+            functools.partial(_dag_known, monitor, dag_id),
             STARTUP_TIMEOUT,
         )
         assert (
@@ -263,8 +274,18 @@ def test_backfill_digest_through_rest_api(
     assert dry["total_entries"] == 3, dry
 
     def run_backfill(behaviour: str) -> list[dict[str, Any]]:
-        created = monitor.api("POST", "/backfills", json=_backfill_body(first, last, behaviour))
-        backfill_id = created["id"]
+        body = _backfill_body(first, last, behaviour)
+
+        def create() -> Any:
+            resp = monitor.client.post("/api/v2/backfills", json=body)
+            # SQLite answers 503 "database is locked" while the scheduler writes; the UI
+            # user would click again, so does the test (bounded by wait_for)
+            if resp.status_code == 503:
+                return None
+            assert resp.status_code == 200, resp.text
+            return resp.json()
+
+        backfill_id = monitor.wait_for("POST /api/v2/backfills", create, 60.0)["id"]
         monitor.wait_for(
             f"backfill {backfill_id} to complete",
             lambda: monitor.api("GET", f"/backfills/{backfill_id}")["completed_at"],
@@ -292,7 +313,7 @@ def test_backfill_digest_through_rest_api(
     for dag_id in ("newsmon_ingest", "newsmon_digest"):
         monitor.wait_for(
             f"a successful scheduled run of {dag_id}",
-            lambda d=dag_id: any(r["state"] == "success" for r in monitor.runs(d, "scheduled")),
+            functools.partial(_scheduled_success, monitor, dag_id),
             RUN_TIMEOUT,
         )
         failed = [r for r in monitor.runs(dag_id, "scheduled") if r["state"] == "failed"]

@@ -68,7 +68,7 @@ def test_two_ingest_runs_at_once_in_threads(
             barrier.wait()
             try:
                 reports.append(stages.ingest(cfg, now=T0))
-            except BaseException as exc:  # noqa: BLE001 - the assertion below shows it
+            except BaseException as exc:
                 failures.append(exc)
 
         threads = [threading.Thread(target=run) for _ in range(2)]
@@ -83,13 +83,18 @@ def test_two_ingest_runs_at_once_in_threads(
         stored = sum(r.counts.get("articles_stored", 0) for r in reports)
         n = _check_store(cfg, site)
     assert stored == n  # each page stored by exactly one of the two runs
-    print(f"\nFIGURES concurrent-threads: db={db_url.split(':')[0]} pages={n} "
-          f"stored={[r.counts.get('articles_stored', 0) for r in reports]}")
+    print(
+        f"\nFIGURES concurrent-threads: db={db_url.split(':')[0]} pages={n} "
+        f"stored={[r.counts.get('articles_stored', 0) for r in reports]}"
+    )
 
 
 @pytest.mark.slow
-def test_two_ingest_processes_at_once(settings: Settings, db_url: str, tmp_path: Path) -> None:
-    """The same with two `python -m pipeline ingest` processes, as two workers would."""
+def test_two_ingest_processes_at_once_on_sqlite(
+    settings: Settings, sqlite_url: str, tmp_path: Path
+) -> None:
+    """Two `python -m pipeline ingest` processes on one SQLite file: the second waits."""
+    db_url = sqlite_url
     with LoopbackServer() as srv:
         site = FaultySite(srv, feeds=2, pages_per_feed=6, fault_rate=0.0)
         feeds = site.write_feed_list(tmp_path / "feeds.yaml")
@@ -106,8 +111,12 @@ def test_two_ingest_processes_at_once(settings: Settings, db_url: str, tmp_path:
         procs = [
             subprocess.Popen(
                 [sys.executable, "-m", "pipeline", "ingest"],
-                cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-            )  # fmt: skip
+                cwd=ROOT,
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
             for _ in range(2)
         ]
         outs = [p.communicate(timeout=300) for p in procs]
@@ -115,8 +124,10 @@ def test_two_ingest_processes_at_once(settings: Settings, db_url: str, tmp_path:
             assert p.returncode == 0, err
             assert "Traceback" not in err, err
         n = _check_store(cfg, site)
-    print(f"\nFIGURES concurrent-processes: db={db_url.split(':')[0]} pages={n} "
-          f"summaries={[e.strip().splitlines()[-1] for _, e in outs]}")
+    print(
+        f"\nFIGURES concurrent-processes: db={db_url.split(':')[0]} pages={n} "
+        f"summaries={[e.strip().splitlines()[-1] for _, e in outs]}"
+    )
 
 
 def test_two_writers_meeting_the_same_new_actor(pg_url: str) -> None:
@@ -153,10 +164,12 @@ def test_two_writers_meeting_the_same_new_actor(pg_url: str) -> None:
             with session_scope(engine) as s:  # blocks on the first's uncommitted row
                 repo.sync_actors(
                     s,
-                    [A("moon-jae-in", "Moon Jae-in", "person", "KOR"),
-                     A("kim-jong-un", "Kim Jong Un", "person", "PRK")],
-                )  # fmt: skip
-        except BaseException as exc:  # noqa: BLE001
+                    [
+                        A("moon-jae-in", "Moon Jae-in", "person", "KOR"),
+                        A("kim-jong-un", "Kim Jong Un", "person", "PRK"),
+                    ],
+                )
+        except BaseException as exc:
             errors.append(exc)
 
     t1, t2 = threading.Thread(target=first), threading.Thread(target=second)

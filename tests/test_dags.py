@@ -31,6 +31,7 @@ from tests.support.airflow_env import (
     airflow_env,
     dag_tests,
     migrated_template,
+    template_root,
     use_template,
 )
 from tests.support.demo_site import serve_site, write_feed_list
@@ -186,9 +187,11 @@ def test_retry_policy_fails_permanent_errors_and_retries_transient_ones(
     )
 
     policy = common.NewsmonRetryPolicy()
-    for exc in (ConfigError("bad feeds.yaml"), BlockedAddress("no", url="http://10.0.0.1/")):
+    permanent: list[Exception] = [ConfigError("bad"), BlockedAddress("no", url="http://10.0.0.1/")]
+    for exc in permanent:
         assert policy.evaluate(exc, 1, 4).action is RetryAction.FAIL
-    for exc in (DatabaseUnavailable("down"), DeliveryError("421")):
+    transient: list[Exception] = [DatabaseUnavailable("down"), DeliveryError("421")]
+    for exc in transient:
         decision = policy.evaluate(exc, 1, 4)
         assert decision.action is RetryAction.RETRY and decision.retry_delay is None
     asked = policy.evaluate(TransientFetchError("429", retry_after=120.0), 1, 4)
@@ -322,10 +325,11 @@ def _states(result: dict[str, Any]) -> dict[str, str]:
 
 
 def test_dag_test_of_every_dag_against_loopback_servers(
-    tmp_path: Path, smtp: tuple[_Inbox, int]
+    tmp_path: Path, smtp: tuple[_Inbox, int], request: pytest.FixtureRequest
 ) -> None:
     inbox, smtp_port = smtp
-    template = migrated_template(tmp_path / "template")
+    # `airflow db migrate` takes 5-25 s: migrate once, keep the empty DB in pytest's cache
+    template = migrated_template(template_root(request.config.cache.mkdir("newsmon-airflow")))
     today = datetime.now(UTC).astimezone().date()  # refined below with the digest's zone
     with LoopbackServer() as site:
         serve_site(site)
@@ -355,7 +359,7 @@ def test_dag_test_of_every_dag_against_loopback_servers(
 
         today = datetime.now(ZoneInfo("Europe/Berlin")).date()
         past = (datetime.now(UTC) - timedelta(days=3)).replace(minute=0, second=0, microsecond=0)
-        scenarios = [
+        scenarios: list[dict[str, Any]] = [
             # a permanent error (missing feed list) fails at once and alerts by mail
             {
                 "name": "broken",

@@ -60,9 +60,7 @@ def test_random_page_faults_lose_nothing_and_duplicate_nothing(
         # the first request of five pages fails with each mode once, then 10% at random
         forced = {f"/f{i}/p0.html": mode for i, mode in enumerate(FAULT_MODES[:4])}
         forced["/f0/p1.html"] = FAULT_MODES[4]
-        site = FaultySite(
-            srv, feeds=4, pages_per_feed=6, fault_rate=0.10, seed=SEED, forced=forced
-        )
+        site = FaultySite(srv, feeds=4, pages_per_feed=6, fault_rate=0.10, seed=SEED, forced=forced)
         cfg = fault_settings(settings, db_url, site.write_feed_list(tmp_path / "feeds.yaml"))
         stages.init(cfg)
         engine = make_engine(cfg.database_url)
@@ -73,7 +71,7 @@ def test_random_page_faults_lose_nothing_and_duplicate_nothing(
             stored_per_run = []
             now = T0
             for _ in range(3):  # faults on: every run completes, each stores what it got
-                stored, errors = run_pass(cfg, now)
+                stored, _ = run_pass(cfg, now)
                 stored_per_run.append(stored)
                 assert not store_problems(engine), store_problems(engine)
                 now += RUN_GAP
@@ -133,3 +131,78 @@ def test_faulty_site_is_reproducible_and_switchable(tmp_path: Path) -> None:
         b.faults_enabled = False
         assert all(b._fault_for(f"/f0/p{i}.html") is None for i in range(10))
     assert plan_a == plan_b and any(plan_a) and not all(plan_a)
+
+
+def test_digest_task_retried_after_success_and_after_failures(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """stages.digest run again (as an Airflow retry would) after three kinds of first attempt.
+
+    1. it succeeded: nobody gets a second copy (exactly once);
+    2. delivery to one recipient failed half-way: the retry sends only to that one;
+    3. the worker died between SMTP's acceptance and recording it (the row is left
+       'sending' past its lease): the retry sends again with the same Message-ID
+       (at least once, possibly twice).
+    """
+    from sqlalchemy import update
+
+    from pipeline.digest_run import CLAIM_LEASE
+    from pipeline.errors import DeliveryError
+    from storage.models import Digest
+    from tests.support.smtp_server import SmtpInbox
+
+    with LoopbackServer() as srv, SmtpInbox() as inbox:
+        site = FaultySite(srv, feeds=1, pages_per_feed=6, fault_rate=0.0, first_article=16)
+        cfg = settings.with_overrides(
+            feeds_path=site.write_feed_list(tmp_path / "feeds.yaml"),
+            smtp_url=inbox.url + "?retries=0",
+            digest_to=("a@example.org", "b@example.org"),
+            digest_from="newsmon@example.org",
+        )
+        stages.init(cfg)
+        assert stages.ingest(cfg).counts["articles_relevant"] > 0
+        today = datetime.now(cfg.tz).date()
+
+        def received() -> dict[str, int]:
+            out: dict[str, int] = {}
+            for _, rcpts in inbox.envelopes:
+                for r in rcpts:
+                    out[r] = out.get(r, 0) + 1
+            return out
+
+        # 1. success, then the retry
+        first = stages.digest(cfg, today, send=True)
+        again = stages.digest(cfg, today, send=True)
+        assert first.counts["sent"] == 2 and again.counts["already_sent"] == 2
+        assert received() == {"a@example.org": 1, "b@example.org": 1}
+
+        # 2. next day: the first recipient's delivery fails (451), the second goes out
+        day2 = today + timedelta(days=1)
+        inbox.reject_next = 1
+        with pytest.raises(DeliveryError) as err:  # the task fails, so Airflow retries it
+            stages.digest(cfg, day2, send=True)
+        assert "a@example.org" in str(err.value) and err.value.transient
+        assert received() == {"a@example.org": 1, "b@example.org": 2}
+        retry = stages.digest(cfg, day2, send=True)
+        assert retry.counts["sent"] == 1 and retry.counts["already_sent"] == 1
+        assert received() == {"a@example.org": 2, "b@example.org": 2}
+
+        # 3. a worker died mid-send for b on day 2: its claim is left 'sending', stale
+        engine = make_engine(cfg.database_url)
+        with engine.begin() as conn:
+            conn.execute(
+                update(Digest)
+                .where(col(Digest.day) == day2, col(Digest.recipient) == "b@example.org")
+                .values(status="sending", sent_at=datetime.now(UTC) - CLAIM_LEASE * 2)
+            )
+        engine.dispose()
+        taken_over = stages.digest(cfg, day2, send=True)
+        assert taken_over.counts["sent"] == 1 and taken_over.counts["already_sent"] == 1
+        assert received() == {"a@example.org": 2, "b@example.org": 3}
+        ids_b = [
+            m["Message-ID"]
+            for m, (_, r) in zip(inbox.messages, inbox.envelopes, strict=True)
+            if r == ["b@example.org"]
+        ]
+    # the duplicate carries the same Message-ID, so mail clients fold the two copies
+    assert ids_b[1] == ids_b[2] != ids_b[0]

@@ -91,10 +91,22 @@ def run(
 
 
 def migrated_template(root: Path) -> Path:
-    """Migrate an empty Airflow metadata DB under ``root``; returns the SQLite file."""
+    """A migrated, empty Airflow metadata DB under ``root`` (reused if already there)."""
     env = airflow_env(root)
-    run([str(BIN / "airflow"), "db", "migrate"], env, timeout=300)
-    return Path(env["AIRFLOW_HOME"]) / "airflow.db"
+    db = Path(env["AIRFLOW_HOME"]) / "airflow.db"
+    done = root / "migrated"
+    if not done.exists():
+        db.unlink(missing_ok=True)
+        run([str(BIN / "airflow"), "db", "migrate"], env, timeout=300)
+        done.write_text("ok\n")
+    return db
+
+
+def template_root(cache_dir: Path) -> Path:
+    """Where to keep the template DB: keyed by the installed Airflow version."""
+    from importlib.metadata import version
+
+    return cache_dir / f"airflow-{version('apache-airflow')}"
 
 
 def use_template(template: Path, env: dict[str, str]) -> None:

@@ -12,10 +12,12 @@ requests (``fault_rate``, default 10%) fails with one of:
 - ``drip``: the body trickles in ``drip_pieces`` pieces ``drip_interval`` apart
   (longer than the client's total time limit)
 
+Several sites can share one server with distinct ``prefix`` and ``first_article``.
 The decision is a pure function of (seed, path, n-th request for that path), so a
 run is reproducible however the client orders its concurrent requests. Set
 ``faults_enabled = False`` to let every request succeed; ``forced`` maps a path
-to the mode its first request fails with (to exercise every mode in a short run). Feeds and robots.txt
+to the mode its first request fails with (to exercise every mode in a short run).
+Feeds and robots.txt
 never fail: the faults are about pages.
 """
 
@@ -26,6 +28,7 @@ import json
 import random
 import threading
 from collections import Counter
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
@@ -49,7 +52,7 @@ def page_html(title: str, text: str, url: str, published: datetime, language: st
     )
     t = html.escape(title)
     doc = f"""<!DOCTYPE html>
-<html lang="{language or 'de'}">
+<html lang="{language or "de"}">
 <head>
   <meta charset="utf-8">
   <title>{t} | Testzeitung</title>
@@ -92,8 +95,10 @@ class FaultySite:
         drip_interval: float = 0.2,
         published: datetime | None = None,
         forced: dict[str, str] | None = None,
+        prefix: str = "",
+        first_article: int = 0,
     ) -> None:
-        articles = load_articles()
+        articles = load_articles()[first_article:]
         if feeds * pages_per_feed > len(articles):
             raise ValueError(f"at most {len(articles)} distinct pages available")
         self.server = server
@@ -104,6 +109,8 @@ class FaultySite:
         self.drip_pieces = drip_pieces
         self.drip_interval = drip_interval
         self.faults_enabled = True
+        #: called with the path before each page response (tests hook outages in here)
+        self.on_page_request: Callable[[str], None] | None = None
         #: path -> mode for that path's first request (on top of the random plan)
         self.forced = dict(forced or {})
         self.injected: Counter[str] = Counter()
@@ -114,12 +121,13 @@ class FaultySite:
         self.page_urls: list[str] = []
         self.titles: dict[str, str] = {}
         when = published or datetime.now(UTC) - timedelta(hours=2)
-        server.add_file("/robots.txt", b"User-agent: *\nAllow: /\n", content_type="text/plain")
+        if not prefix:
+            server.add_file("/robots.txt", b"User-agent: *\nAllow: /\n", content_type="text/plain")
         for f in range(feeds):
             items = []
             for p in range(pages_per_feed):
                 art = articles[f * pages_per_feed + p]
-                path = f"/f{f}/p{p}.html"
+                path = f"{prefix}/f{f}/p{p}.html"
                 url = server.url(path)
                 pub = when - timedelta(minutes=f * pages_per_feed + p)
                 body = page_html(art["title"], art["text"], url, pub, art.get("language"))
@@ -137,10 +145,8 @@ class FaultySite:
                 f"<title>Testzeitung {f}</title><link>{server.url('/')}</link>"
                 f"<description>feed {f}</description>{''.join(items)}</channel></rss>"
             )
-            fpath = f"/feeds/f{f}.xml"
-            server.add_file(
-                fpath, rss.encode("utf-8"), content_type="application/rss+xml", etag=""
-            )
+            fpath = f"{prefix}/feeds/f{f}.xml"
+            server.add_file(fpath, rss.encode("utf-8"), content_type="application/rss+xml", etag="")
             self.feed_urls.append(server.url(fpath))
 
     @property
@@ -176,6 +182,8 @@ class FaultySite:
         stopping = self.server.stopping
 
         def handle(h: Any, req: Request) -> None:
+            if self.on_page_request is not None:
+                self.on_page_request(path)
             mode = self._fault_for(path)
             if mode is None:
                 h._send(Response(200, body, {"Content-Type": ctype}))
@@ -252,7 +260,7 @@ def store_problems(engine: Any) -> list[str]:
         for table in ("mention", "fingerprint", "lsh_band"):
             (orphans,) = s.execute(
                 sql(
-                    f"SELECT COUNT(*) FROM {table} t LEFT JOIN article a "  # noqa: S608
+                    f"SELECT COUNT(*) FROM {table} t LEFT JOIN article a "
                     "ON a.id = t.article_id WHERE a.id IS NULL"
                 )
             ).one()
