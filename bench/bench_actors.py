@@ -39,7 +39,8 @@ def inflate(gaz: Gazetteer, factor: int) -> Gazetteer:
     for actor in gaz.actors.values():
         fake = tuple(
             f"{a} {rng.choice('BCDFGHKLMNPRST')}{rng.randrange(10**6):06d}"
-            for a in actor.aliases for _ in range(factor - 1)
+            for a in actor.aliases
+            for _ in range(factor - 1)
         )
         actors.append(replace(actor, aliases=actor.aliases + fake))
     return Gazetteer.from_actors(actors, gaz.blockers)
@@ -64,28 +65,39 @@ def main() -> None:
         t0 = time.perf_counter()
         tag(gaz, "warm-up")
         build = time.perf_counter() - t0
+
         def full(d: str, g: Gazetteer = gaz) -> object:
             return discover_candidates(g, d, tag(g, d))
 
         results[factor] = rate(full, docs)
-        print(f"x{factor:<3d} aliases={n_alias * factor:7d} build={build:6.2f}s "
-              f"tag+discover={results[factor]:8.0f} articles/s")
+        print(
+            f"x{factor:<3d} aliases={n_alias * factor:7d} build={build:6.2f}s "
+            f"tag+discover={results[factor]:8.0f} articles/s"
+        )
     words = sorted({a for act in base.actors.values() for a in act.aliases}, key=len, reverse=True)
     plain = re.compile(r"\b(?:" + "|".join(map(re.escape, words)) + r")\b")
-    print(f"plain re alternation scan (no inflection/disambiguation): "
-          f"{rate(plain.findall, docs):8.0f} articles/s")
+    print(
+        f"plain re alternation scan (no inflection/disambiguation): "
+        f"{rate(plain.findall, docs):8.0f} articles/s"
+    )
     tag_only = rate(lambda d: tag(base, d), docs)
     print(f"tag only (full gazetteer):                               {tag_only:8.0f} articles/s")
-    html = ["<html><body><article><h1>x</h1>" + "".join(f"<p>{p}</p>" for p in d.split("\n") if p)
-            + "</article></body></html>" for d in docs]
+    html = [
+        "<html><body><article><h1>x</h1>"
+        + "".join(f"<p>{p}</p>" for p in d.split("\n") if p)
+        + "</article></body></html>"
+        for d in docs
+    ]
     ex = rate(trafilatura.extract, html, rounds=2)
     print(f"trafilatura.extract, same texts as minimal HTML:         {ex:8.0f} articles/s")
     if REAL_PAGES.is_dir():
         pages = [p.read_bytes() for p in sorted(REAL_PAGES.iterdir())[:40] if p.is_file()]
         ex = rate(trafilatura.extract, pages, rounds=1)
         print(f"trafilatura.extract, {len(pages)} real news pages (corpus):   {ex:8.0f} articles/s")
-    print(f"tag / extraction cost: {ex / tag_only:.1%}; tag+discover / extraction: "
-          f"{ex / results[1]:.1%} (target < 10%)")
+    print(
+        f"tag / extraction cost: {ex / tag_only:.1%}; tag+discover / extraction: "
+        f"{ex / results[1]:.1%} (target < 10%)"
+    )
 
 
 if __name__ == "__main__":

@@ -39,46 +39,131 @@ class Candidate:
 
 # Korean particles/endings glued to a noun (김정은은, 북한의, 미국과의 ...).
 HANGUL_SUFFIXES = (
-    "은", "는", "이", "가", "을", "를", "의", "에", "에서", "에게", "에게서", "와", "과", "와의",
-    "과의", "도", "만", "로", "으로", "께서", "이다", "이며", "에는", "에서는", "에도", "까지",
-    "부터", "보다", "처럼", "측", "측은", "측이", "측의", "이라고", "라고", "이라며", "라며",
-    "로서", "으로서", "하고", "랑", "이랑", "위원장", "위원장은", "위원장이", "위원장의",
-    "대통령", "대통령은", "대통령이", "대통령의", "대통령과", "대통령을", "국무위원장",
-    "국무위원장은", "국무위원장이", "국무위원장의", "장관", "장관은", "장관이", "장관의",
-    "부부장", "부부장은", "부부장이", "부부장의", "총비서", "총비서는", "총비서가", "총비서의",
+    "은",
+    "는",
+    "이",
+    "가",
+    "을",
+    "를",
+    "의",
+    "에",
+    "에서",
+    "에게",
+    "에게서",
+    "와",
+    "과",
+    "와의",
+    "과의",
+    "도",
+    "만",
+    "로",
+    "으로",
+    "께서",
+    "이다",
+    "이며",
+    "에는",
+    "에서는",
+    "에도",
+    "까지",
+    "부터",
+    "보다",
+    "처럼",
+    "측",
+    "측은",
+    "측이",
+    "측의",
+    "이라고",
+    "라고",
+    "이라며",
+    "라며",
+    "로서",
+    "으로서",
+    "하고",
+    "랑",
+    "이랑",
+    "위원장",
+    "위원장은",
+    "위원장이",
+    "위원장의",
+    "대통령",
+    "대통령은",
+    "대통령이",
+    "대통령의",
+    "대통령과",
+    "대통령을",
+    "국무위원장",
+    "국무위원장은",
+    "국무위원장이",
+    "국무위원장의",
+    "장관",
+    "장관은",
+    "장관이",
+    "장관의",
+    "부부장",
+    "부부장은",
+    "부부장이",
+    "부부장의",
+    "총비서",
+    "총비서는",
+    "총비서가",
+    "총비서의",
 )
 
 # Titles before a name. German nouns are matched as the end of a compound token
 # ("US-Präsident", "Vize-Außenminister"), English ones as whole words.
 TITLE_ROLES: dict[str, tuple[str, ...]] = {
-    "Präsident": ("president",), "Präsidenten": ("president",), "Präsidentin": ("president",),
-    "President": ("president",), "Staatschef": ("president", "supreme leader"),
-    "Machthaber": ("supreme leader",), "Leader": ("supreme leader",),
-    "Chairman": ("chairman", "supreme leader"), "Vorsitzende": ("chairman",),
-    "Außenminister": ("foreign minister",), "Außenministerin": ("foreign minister",),
-    "Aussenminister": ("foreign minister",), "Foreign Minister": ("foreign minister",),
-    "Secretary of State": ("secretary of state",), "Außenamtschef": ("foreign minister",),
+    "Präsident": ("president",),
+    "Präsidenten": ("president",),
+    "Präsidentin": ("president",),
+    "President": ("president",),
+    "Staatschef": ("president", "supreme leader"),
+    "Machthaber": ("supreme leader",),
+    "Leader": ("supreme leader",),
+    "Chairman": ("chairman", "supreme leader"),
+    "Vorsitzende": ("chairman",),
+    "Außenminister": ("foreign minister",),
+    "Außenministerin": ("foreign minister",),
+    "Aussenminister": ("foreign minister",),
+    "Foreign Minister": ("foreign minister",),
+    "Secretary of State": ("secretary of state",),
+    "Außenamtschef": ("foreign minister",),
     "Vereinigungsminister": ("unification minister",),
     "Vereinigungsministerin": ("unification minister",),
     "Unification Minister": ("unification minister",),
     "Verteidigungsminister": ("defence minister", "defence secretary"),
-    "Defense Secretary": ("defence secretary",), "Defence Secretary": ("defence secretary",),
-    "Defense Minister": ("defence minister",), "Defence Minister": ("defence minister",),
-    "Premierminister": ("prime minister",), "Premierministerin": ("prime minister",),
-    "Ministerpräsident": ("prime minister", "premier"), "Regierungschef": ("prime minister",),
-    "Regierungschefin": ("prime minister",), "Prime Minister": ("prime minister",),
-    "PM": ("prime minister",), "Premier": ("premier", "prime minister"),
-    "Sprecher": ("spokesperson",), "Sprecherin": ("spokesperson",),
-    "Spokesman": ("spokesperson",), "Spokeswoman": ("spokesperson",),
-    "Spokesperson": ("spokesperson",), "Generalsekretär": ("secretary-general",),
+    "Defense Secretary": ("defence secretary",),
+    "Defence Secretary": ("defence secretary",),
+    "Defense Minister": ("defence minister",),
+    "Defence Minister": ("defence minister",),
+    "Premierminister": ("prime minister",),
+    "Premierministerin": ("prime minister",),
+    "Ministerpräsident": ("prime minister", "premier"),
+    "Regierungschef": ("prime minister",),
+    "Regierungschefin": ("prime minister",),
+    "Prime Minister": ("prime minister",),
+    "PM": ("prime minister",),
+    "Premier": ("premier", "prime minister"),
+    "Sprecher": ("spokesperson",),
+    "Sprecherin": ("spokesperson",),
+    "Spokesman": ("spokesperson",),
+    "Spokeswoman": ("spokesperson",),
+    "Spokesperson": ("spokesperson",),
+    "Generalsekretär": ("secretary-general",),
     "Secretary-General": ("secretary-general",),
     "Sicherheitsberater": ("national security adviser",),
     "Sonderbeauftragte": ("special representative for north korea",),
     "Sonderbeauftragter": ("special representative for north korea",),
     "Envoy": ("special representative for north korea",),
-    "Minister": (), "Ministerin": (), "Botschafter": ("ambassador",), "Ambassador": ("ambassador",),
-    "Senator": ("senator",), "Vizepräsident": ("vice president",),
-    "Vice President": ("vice president",), "Gen.": (), "General": (), "Premiere": (),
+    "Minister": (),
+    "Ministerin": (),
+    "Botschafter": ("ambassador",),
+    "Ambassador": ("ambassador",),
+    "Senator": ("senator",),
+    "Vizepräsident": ("vice president",),
+    "Vice President": ("vice president",),
+    "Gen.": (),
+    "General": (),
+    "Premiere": (),
 }
 _TITLE_ALT = "|".join(re.escape(t) for t in sorted(TITLE_ROLES, key=len, reverse=True))
 _TITLE_BEFORE = re.compile(rf"(?:^|[\s(\"„“'‘-])({_TITLE_ALT})\s+$")
@@ -92,6 +177,8 @@ _GIVEN_NAME_AFTER = re.compile(
     r"\s+(?:[A-Z][a-z]+-[a-z]+|(?:Jong|Yo|Il|Jae|Yong|Tok|Dong|Hong|Min|Sang|Yeon|Eui|Kyeong|"
     r"Seung|Sung|Ji|Chol|Son|Ryong|Thae|Dae|Kyung|Hyun|Young|Ju|Hye)\b)"
 )
+
+
 def _words(s: str) -> frozenset[str]:
     return frozenset(s.split())
 
@@ -216,8 +303,9 @@ def tag(gazetteer: Gazetteer, text: str) -> list[Mention]:
             assert actor_id is not None
             if len({e[0] for e in entries}) > 1:
                 continue  # one surface, several actors: not ours to guess
-            mentions.append(Mention(actor_id, start, start + core, text[start:start + core],
-                                    "alias"))
+            mentions.append(
+                Mention(actor_id, start, start + core, text[start : start + core], "alias")
+            )
             introduced.setdefault(actor_id, start)
             continue
         if _GIVEN_NAME_AFTER.match(text, end):
@@ -236,7 +324,9 @@ def tag(gazetteer: Gazetteer, text: str) -> list[Mention]:
                 if len(fits) == 1:
                     method, chosen = "title-pattern", fits[0]
         if chosen is not None:
-            mentions.append(Mention(chosen, start, start + core, text[start:start + core], method))
+            mentions.append(
+                Mention(chosen, start, start + core, text[start : start + core], method)
+            )
     return mentions
 
 

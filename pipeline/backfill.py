@@ -61,9 +61,7 @@ def queue_sitemap_entries(
     return touched
 
 
-def _read_sitemap(
-    kit: Toolkit, url: str, start: datetime, report: StageReport
-) -> list[FeedEntry]:
+def _read_sitemap(kit: Toolkit, url: str, start: datetime, report: StageReport) -> list[FeedEntry]:
     entries: list[FeedEntry] = []
     pending: Sequence[str] = [url]
     for depth in range(2):

@@ -14,10 +14,10 @@ from typing import Any
 
 from sqlmodel import Session
 
-from pipeline import duplicates
 from pipeline.actors import Gazetteer, discover_candidates, tag
 from pipeline.config import Settings
 from pipeline.dedup import content_hash
+from pipeline.duplicates import assign_story, find_duplicate, index_article
 from pipeline.relevance import RelevanceRules, load_rules, score_relevance
 from storage import repo
 from storage.models import Article
@@ -62,11 +62,11 @@ def enrich_article(
     if "dedup" in wanted:
         session.add(article)
         session.flush()
-        verdict = duplicates.find_duplicate(session, article)
+        verdict = find_duplicate(session, article)
         article.duplicate_of = verdict.of
         article.duplicate_kind = verdict.kind
         article.duplicate_evidence = dict(verdict.evidence) if verdict.kind else None
-        duplicates.index_article(session, article)
+        index_article(session, article)
     if "actors" in wanted:
         mentions = tag(kit.gazetteer, article.text)
         repo.sync_actors(
@@ -98,7 +98,7 @@ def enrich_article(
         session.add(article)
         session.flush()
         article.story_id = (
-            duplicates.assign_story(session, article, window_days=kit.settings.story_window_days)
+            assign_story(session, article, window_days=kit.settings.story_window_days)
             if article.relevant or article.duplicate_of is not None
             else None
         )

@@ -129,8 +129,9 @@ def _parse_actor(raw: Any, where: str, line: int | None) -> Actor:
     for r in raw.get("roles") or []:
         if not isinstance(r, dict) or not isinstance(r.get("title"), str):
             raise ConfigError("role needs a 'title'", path=where, line=line)
-        roles.append(Role(r["title"], _date(r.get("start"), where, line),
-                          _date(r.get("end"), where, line)))
+        roles.append(
+            Role(r["title"], _date(r.get("start"), where, line), _date(r.get("end"), where, line))
+        )
     aliases = _strings(raw, "aliases", where, line)
     if not aliases:
         aliases = (raw["name"],)

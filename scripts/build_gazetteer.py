@@ -128,12 +128,20 @@ def load_leaders(sources: Path) -> dict[str, dict[str, Any]]:
             qid, label = row["officeholder"], row["officeholderLabel"]
             entry = out.setdefault(
                 qid,
-                {"id": qid, "name": label, "type": "person", "country": alpha3,
-                 "aliases": _variants_korean(label) if alpha3 in ("PRK", "KOR") else [label],
-                 "roles": [], "source": "wikidata.csv (world-leaders-2021)"},
+                {
+                    "id": qid,
+                    "name": label,
+                    "type": "person",
+                    "country": alpha3,
+                    "aliases": _variants_korean(label) if alpha3 in ("PRK", "KOR") else [label],
+                    "roles": [],
+                    "source": "wikidata.csv (world-leaders-2021)",
+                },
             )
-            role: dict[str, Any] = {"title": _role_title(row["positionLabel"]),
-                                    "start": dt.date(int(row["start_year"]), 1, 1)}
+            role: dict[str, Any] = {
+                "title": _role_title(row["positionLabel"]),
+                "start": dt.date(int(row["start_year"]), 1, 1),
+            }
             if row["end_year"]:
                 role["end"] = dt.date(int(row["end_year"]), 12, 31)
             entry["roles"].append(role)
@@ -141,8 +149,10 @@ def load_leaders(sources: Path) -> dict[str, dict[str, Any]]:
     for country in leaders.values():
         if country.get("iso_code") not in ("KR", "JP", "US", "CN", "RU"):
             continue
-        for who, title, since in (("head_of_state", "hos_title", "hos_since"),
-                                  ("head_of_government", "hog_title", "hog_since")):
+        for who, title, since in (
+            ("head_of_state", "hos_title", "hos_since"),
+            ("head_of_government", "hog_title", "hog_since"),
+        ):
             name = country.get(who)
             if not name or any(name in e["aliases"] for e in out.values()):
                 continue
@@ -150,9 +160,18 @@ def load_leaders(sources: Path) -> dict[str, dict[str, Any]]:
             role = {"title": str(country[title]).lower()}
             if country.get(since):
                 role["start"] = dt.date.fromisoformat(country[since])
-            out.setdefault(slug, {"id": slug, "name": name, "type": "person",
-                                  "country": None, "aliases": [name], "roles": [role],
-                                  "source": "leaders.json (world-leaders-current)"})
+            out.setdefault(
+                slug,
+                {
+                    "id": slug,
+                    "name": name,
+                    "type": "person",
+                    "country": None,
+                    "aliases": [name],
+                    "roles": [role],
+                    "source": "leaders.json (world-leaders-current)",
+                },
+            )
     return out
 
 
@@ -190,7 +209,8 @@ def _same_person(entry: dict[str, Any], actors: dict[str, dict[str, Any]]) -> bo
     """'Lee Jae Myung' (leaders.json) is 'Lee Jae-myung' (overlay)."""
     key = entry["name"].replace("-", " ").lower()
     return any(
-        other is not entry and other["type"] == "person"
+        other is not entry
+        and other["type"] == "person"
         and any(a.replace("-", " ").lower() == key for a in other["aliases"])
         for other in actors.values()
     )
@@ -205,8 +225,10 @@ def main(argv: list[str] | None = None) -> int:
     data = build(args.sources, args.overlay)
     body = yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=100)
     args.out.write_text(HEADER + body, encoding="utf-8")
-    print(f"wrote {len(data['actors'])} actors, {len(data['blockers'])} blockers to {args.out}",
-          file=sys.stderr)
+    print(
+        f"wrote {len(data['actors'])} actors, {len(data['blockers'])} blockers to {args.out}",
+        file=sys.stderr,
+    )
     return 0
 
 

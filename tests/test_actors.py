@@ -66,7 +66,7 @@ def test_offsets_point_at_surface(gaz: Gazetteer) -> None:
         mentions = tag(gaz, text)
         assert mentions == sorted(mentions, key=lambda m: m.start)
         for m in mentions:
-            assert text[m.start:m.end] == m.surface
+            assert text[m.start : m.end] == m.surface
             assert m.method in ("alias", "short-form", "title-pattern")
 
 
@@ -75,10 +75,18 @@ def _ids(gaz: Gazetteer, text: str) -> list[tuple[str, str]]:
 
 
 def test_german_inflection_and_metonyms(gaz: Gazetteer) -> None:
-    got = _ids(gaz, "Trumps Brief an Pjöngjangs Führung; Nordkoreas Raketen; die "
-                    "nordkoreanische Regierung; Washington schweigt.")
-    assert got == [("Trumps", "Q22686"), ("Pjöngjangs", "Q423"), ("Nordkoreas", "Q423"),
-                   ("nordkoreanische", "Q423"), ("Washington", "Q30")]
+    got = _ids(
+        gaz,
+        "Trumps Brief an Pjöngjangs Führung; Nordkoreas Raketen; die "
+        "nordkoreanische Regierung; Washington schweigt.",
+    )
+    assert got == [
+        ("Trumps", "Q22686"),
+        ("Pjöngjangs", "Q423"),
+        ("Nordkoreas", "Q423"),
+        ("nordkoreanische", "Q423"),
+        ("Washington", "Q30"),
+    ]
 
 
 def test_word_boundaries_and_blockers(gaz: Gazetteer) -> None:
@@ -94,14 +102,21 @@ def test_hangul_particles(gaz: Gazetteer) -> None:
 def test_short_form_needs_full_mention(gaz: Gazetteer) -> None:
     assert _ids(gaz, "Kim said the talks failed.") == []
     got = _ids(gaz, "Kim Jong Un met Moon Jae-in. Kim said Moon was right.")
-    assert got == [("Kim Jong Un", "Q56226"), ("Moon Jae-in", "Q21001"),
-                   ("Kim", "Q56226"), ("Moon", "Q21001")]
+    assert got == [
+        ("Kim Jong Un", "Q56226"),
+        ("Moon Jae-in", "Q21001"),
+        ("Kim", "Q56226"),
+        ("Moon", "Q21001"),
+    ]
 
 
 def test_kims_are_different_people(gaz: Gazetteer) -> None:
     got = dict((s, i) for s, i in _ids(gaz, "Kim Yo Jong, Kim Jong Il und Kim Il Sung"))
-    assert got == {"Kim Yo Jong": "person:kim-yo-jong", "Kim Jong Il": "person:kim-jong-il",
-                   "Kim Il Sung": "person:kim-il-sung"}
+    assert got == {
+        "Kim Yo Jong": "person:kim-yo-jong",
+        "Kim Jong Il": "person:kim-jong-il",
+        "Kim Il Sung": "person:kim-il-sung",
+    }
     # The short form goes to the person introduced first, not to an unknown Kim.
     got2 = _ids(gaz, "Kim Yo Jong warned. Kim added. Photo: Kim Hong-Ji")
     assert got2 == [("Kim Yo Jong", "person:kim-yo-jong"), ("Kim", "person:kim-yo-jong")]
@@ -118,40 +133,55 @@ def test_sanders_after_sarah_sanders(gaz: Gazetteer) -> None:
 def test_title_pattern_resolves_by_role(gaz: Gazetteer) -> None:
     got = tag(gaz, "Südkoreas Präsident Moon kündigte an. Prime Minister Abe agreed.")
     assert [(m.actor_id, m.method) for m in got] == [
-        ("Q884", "alias"), ("Q21001", "title-pattern"), ("Q132345", "title-pattern")]
+        ("Q884", "alias"),
+        ("Q21001", "title-pattern"),
+        ("Q132345", "title-pattern"),
+    ]
     # "Präsident Kim" fits no Kim whose role is president only ... several do: untagged.
     assert [m.actor_id for m in tag(gaz, "Präsident Lee")] == ["person:lee-jae-myung"]
 
 
 def test_discovery_of_new_names(gaz: Gazetteer) -> None:
-    text = ("Nordkoreas Außenminister Ri Yong Gil traf Vizeaußenminister Pak Myong Ho. "
-            "Der Analyst Hong Min sagte, Ri Yong Gil sei erfahren.")
+    text = (
+        "Nordkoreas Außenminister Ri Yong Gil traf Vizeaußenminister Pak Myong Ho. "
+        "Der Analyst Hong Min sagte, Ri Yong Gil sei erfahren."
+    )
     mentions = tag(gaz, text)
     cands = discover_candidates(gaz, text, mentions)
     names = {c.name: c.evidence for c in cands}
     assert names["Ri Yong Gil"] == "title:Außenminister"
     assert "Pak Myong Ho" in names
-    assert all(text[c.start:c.end] == c.name for c in cands)
+    assert all(text[c.start : c.end] == c.name for c in cands)
     # Known actors are never candidates.
     assert not any(c.name.startswith("Nordkorea") for c in cands)
 
 
 def test_from_actors_and_custom_gazetteer() -> None:
-    a = Actor("person:x", "Hong Gil-dong", "person", "KOR", ("Hong Gil-dong",),
-              (Role("minister", None, None),), ("Hong",))
+    a = Actor(
+        "person:x",
+        "Hong Gil-dong",
+        "person",
+        "KOR",
+        ("Hong Gil-dong",),
+        (Role("minister", None, None),),
+        ("Hong",),
+    )
     g = Gazetteer.from_actors([a])
     assert tag(g, "Hong Gil-dong said; Hong added.") == [
         Mention("person:x", 0, 13, "Hong Gil-dong", "alias"),
-        Mention("person:x", 20, 24, "Hong", "short-form")]
+        Mention("person:x", 20, 24, "Hong", "short-form"),
+    ]
     with pytest.raises(ConfigError):
         Gazetteer.from_actors([a, a])
 
 
 @pytest.mark.parametrize(
     ("body", "line"),
-    [("actors:\n  - id: x\n    name: [unclosed\n", 4),
-     ("actors:\n  - id: Q1\n    name: A\n    type: person\n  - id: Q2\n    type: state\n", 5),
-     ("actors:\n  - id: Q1\n    name: A\n    type: robot\n", 2)],
+    [
+        ("actors:\n  - id: x\n    name: [unclosed\n", 4),
+        ("actors:\n  - id: Q1\n    name: A\n    type: person\n  - id: Q2\n    type: state\n", 5),
+        ("actors:\n  - id: Q1\n    name: A\n    type: robot\n", 2),
+    ],
 )
 def test_load_errors_name_file_and_line(tmp_path: Path, body: str, line: int) -> None:
     p = tmp_path / "actors.yaml"

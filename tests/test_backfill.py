@@ -32,9 +32,7 @@ def _urlset(site: LoopbackServer, items: list[tuple[str, str]]) -> bytes:
     ).encode()
 
 
-def test_ingest_window_reads_sitemaps_and_is_idempotent(
-    settings: Settings, tmp_path: Path
-) -> None:
+def test_ingest_window_reads_sitemaps_and_is_idempotent(settings: Settings, tmp_path: Path) -> None:
     with LoopbackServer() as site:
         serve_site(site)
         index = (

@@ -114,9 +114,7 @@ def test_transient_failures_weigh_less_than_permanent() -> None:
     t = feed_health.after_failure(state, T0, transient=True, error="timeout")
     p = feed_health.after_failure(state, T0, transient=False, error="404")
     assert t.state.failure_score < p.state.failure_score
-    retry = feed_health.after_failure(
-        state, T0, transient=True, error="429", retry_after=20 * 3600
-    )
+    retry = feed_health.after_failure(state, T0, transient=True, error="429", retry_after=20 * 3600)
     assert retry.next_poll_at - T0 >= timedelta(hours=20)
 
 
