@@ -122,6 +122,29 @@ class Monitor:
             pytest.fail(f"{method} {path} -> {resp.status_code}: {resp.text}\n{self.diagnostics()}")
         return resp.json()
 
+    def backfill(self, body: dict[str, Any]) -> None:
+        """POST /api/v2/backfills as the UI does and wait until the backfill completes."""
+
+        def create() -> Any:
+            resp = self.client.post("/api/v2/backfills", json=body)
+            # SQLite answers 503 "database is locked" while the scheduler writes; the UI
+            # user would click again, so does the test (bounded by wait_for)
+            if resp.status_code == 503:
+                return None
+            assert resp.status_code == 200, resp.text
+            return resp.json()
+
+        backfill_id = self.wait_for(f"POST /api/v2/backfills {body['dag_id']}", create, 60.0)["id"]
+        self.wait_for(
+            f"backfill {backfill_id} of {body['dag_id']} to complete",
+            lambda: self.api("GET", f"/backfills/{backfill_id}")["completed_at"],
+            RUN_TIMEOUT,
+        )
+
+    def task_states(self, dag_id: str, run_id: str) -> dict[str, str]:
+        tis = self.api("GET", f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances")["task_instances"]
+        return {t["task_id"]: t["state"] for t in tis if t.get("map_index", -1) < 1}
+
     def runs(self, dag_id: str, run_type: str | None = None) -> list[dict[str, Any]]:
         params: dict[str, Any] = {"limit": 100}
         if run_type:
@@ -205,7 +228,7 @@ def monitor(tmp_path: Path, inbox: tuple[_Inbox, int]) -> Iterator[Monitor]:
 def _stop(proc: subprocess.Popen[bytes]) -> None:
     """Stop the process group this test started (standalone and its components)."""
     if proc.poll() is None:
-        for sig, grace in ((signal.SIGINT, 20.0), (signal.SIGTERM, 10.0), (signal.SIGKILL, 5.0)):
+        for sig, grace in ((signal.SIGINT, 10.0), (signal.SIGTERM, 10.0), (signal.SIGKILL, 5.0)):
             try:
                 os.killpg(proc.pid, sig)
             except ProcessLookupError:
@@ -274,25 +297,8 @@ def test_backfill_digest_through_rest_api(
     assert dry["total_entries"] == 3, dry
 
     def run_backfill(behaviour: str) -> list[dict[str, Any]]:
-        body = _backfill_body(first, last, behaviour)
-
-        def create() -> Any:
-            resp = monitor.client.post("/api/v2/backfills", json=body)
-            # SQLite answers 503 "database is locked" while the scheduler writes; the UI
-            # user would click again, so does the test (bounded by wait_for)
-            if resp.status_code == 503:
-                return None
-            assert resp.status_code == 200, resp.text
-            return resp.json()
-
-        backfill_id = monitor.wait_for("POST /api/v2/backfills", create, 60.0)["id"]
-        monitor.wait_for(
-            f"backfill {backfill_id} to complete",
-            lambda: monitor.api("GET", f"/backfills/{backfill_id}")["completed_at"],
-            RUN_TIMEOUT,
-        )
-        runs = [r for r in monitor.runs("newsmon_digest", "backfill")]
-        return runs
+        monitor.backfill(_backfill_body(first, last, behaviour))
+        return monitor.runs("newsmon_digest", "backfill")
 
     runs = run_backfill("none")
     assert len(runs) == 3, runs
@@ -321,3 +327,35 @@ def test_backfill_digest_through_rest_api(
     # the scheduled digest (yesterday) went to the configured desk, once
     monitor.wait_for("the scheduled digest email", lambda: handler.to(DESK), RUN_TIMEOUT)
     assert len(handler.to(DESK)) == 1
+
+    # backfilling ingest over a past hour re-reads that window (ingest_window), never polls live
+    past = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(days=2)
+    monitor.backfill(
+        {
+            "dag_id": "newsmon_ingest",
+            "from_date": past.isoformat(),
+            "to_date": (past + timedelta(minutes=30)).isoformat(),
+            "max_active_runs": 1,
+        }
+    )
+    ingest_runs = monitor.runs("newsmon_ingest", "backfill")
+    assert ingest_runs and {r["state"] for r in ingest_runs} == {"success"}, ingest_runs
+    for run in ingest_runs:
+        states = monitor.task_states("newsmon_ingest", run["dag_run_id"])
+        assert states["ingest_window"] == "success" and states["plan_shards"] == "skipped", states
+
+    # backfilling reprocess re-enriches the stored pages of each day
+    day = today - timedelta(days=2)  # yesterday belongs to the scheduler's own run
+    start = datetime(day.year, day.month, day.day, tzinfo=berlin).astimezone(UTC)
+    monitor.backfill(
+        {
+            "dag_id": "newsmon_reprocess",
+            "from_date": start.isoformat(),
+            "to_date": (start + timedelta(hours=1)).isoformat(),
+            "max_active_runs": 1,
+        }
+    )
+    reprocess_runs = monitor.runs("newsmon_reprocess", "backfill")
+    assert [r["state"] for r in reprocess_runs] == ["success"], reprocess_runs
+    states = monitor.task_states("newsmon_reprocess", reprocess_runs[0]["dag_run_id"])
+    assert states == {"reprocess": "success"}, states

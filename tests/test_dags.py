@@ -329,7 +329,9 @@ def test_dag_test_of_every_dag_against_loopback_servers(
 ) -> None:
     inbox, smtp_port = smtp
     # `airflow db migrate` takes 5-25 s: migrate once, keep the empty DB in pytest's cache
-    template = migrated_template(template_root(request.config.cache.mkdir("newsmon-airflow")))
+    cache = getattr(request.config, "cache", None)  # absent under -p no:cacheprovider
+    root = template_root(cache.mkdir("newsmon-airflow")) if cache else tmp_path / "template"
+    template = migrated_template(root)
     today = datetime.now(UTC).astimezone().date()  # refined below with the digest's zone
     with LoopbackServer() as site:
         serve_site(site)
