@@ -15,6 +15,7 @@ from typing import Any
 from sqlmodel import Session
 
 from pipeline.actors import Gazetteer, discover_candidates, tag
+from pipeline.actors import Mention as ActorMention
 from pipeline.config import Settings
 from pipeline.dedup import content_hash
 from pipeline.duplicates import assign_story, find_duplicate, index_article
@@ -68,24 +69,7 @@ def enrich_article(
         article.duplicate_evidence = dict(verdict.evidence) if verdict.kind else None
         index_article(session, article)
     if "actors" in wanted:
-        mentions = tag(kit.gazetteer, article.text)
-        repo.sync_actors(
-            session, (kit.gazetteer.actors[m.actor_id] for m in _distinct_actors(mentions))
-        )
-        repo.replace_mentions(
-            session,
-            article.id,
-            (
-                {
-                    "actor_id": m.actor_id,
-                    "start": m.start,
-                    "end": m.end,
-                    "surface": m.surface[:300],
-                    "method": m.method,
-                }
-                for m in mentions
-            ),
-        )
+        mentions = store_mentions(session, kit.gazetteer, article.id, article.text)
         if article.relevant and not article.is_seed:
             candidates = discover_candidates(kit.gazetteer, article.text, mentions)
             repo.record_candidates(
@@ -111,8 +95,25 @@ def enrich_article(
     }
 
 
-def _distinct_actors(mentions: Iterable[Any]) -> list[Any]:
-    seen: dict[str, Any] = {}
-    for m in mentions:
-        seen.setdefault(m.actor_id, m)
-    return list(seen.values())
+def store_mentions(
+    session: Session, gazetteer: Gazetteer, article_id: int, text: str
+) -> list[ActorMention]:
+    """Tag ``text`` and replace the article's stored mentions (and mirror their actors)."""
+    mentions = tag(gazetteer, text)
+    actors = {m.actor_id: gazetteer.actors[m.actor_id] for m in mentions}
+    repo.sync_actors(session, actors.values())
+    repo.replace_mentions(
+        session,
+        article_id,
+        (
+            {
+                "actor_id": m.actor_id,
+                "start": m.start,
+                "end": m.end,
+                "surface": m.surface[:300],
+                "method": m.method,
+            }
+            for m in mentions
+        ),
+    )
+    return mentions

@@ -32,7 +32,7 @@ import httpx
 import pytest
 from aiosmtpd.controller import Controller
 
-from tests.support.airflow_env import REPO, airflow_env
+from tests.support.airflow_env import REPO, airflow_env, smtp_connection_env
 from tests.support.demo_site import serve_site, write_feed_list
 from tests.support.http_server import LoopbackServer
 
@@ -179,23 +179,13 @@ def monitor(tmp_path: Path, inbox: tuple[_Inbox, int]) -> Iterator[Monitor]:
     _, smtp_port = inbox
     with LoopbackServer() as site:
         serve_site(site)
-        smtp_conn = {
-            "conn_type": "smtp",
-            "host": "127.0.0.1",
-            "port": smtp_port,
-            "extra": {
-                "disable_ssl": True,
-                "disable_tls": True,
-                "from_email": "newsmon@example.org",
-            },
-        }
         env = airflow_env(
             tmp_path,
             {
                 "NEWSMON_SKIP_INSTALL": "1",
                 "NEWSMON_FEEDS": str(write_feed_list(site, tmp_path / "feeds.yaml")),
                 "NEWSMON_DIGEST_TO": DESK,
-                "AIRFLOW_CONN_NEWSMON_SMTP": json.dumps(smtp_conn),
+                "AIRFLOW_CONN_NEWSMON_SMTP": smtp_connection_env(smtp_port),
                 "AIRFLOW__API__PORT": str(_free_port()),
                 "AIRFLOW__API__HOST": "127.0.0.1",
                 "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC": "1",

@@ -31,6 +31,7 @@ from tests.support.airflow_env import (
     airflow_env,
     dag_tests,
     migrated_template,
+    smtp_connection_env,
     template_root,
     use_template,
 )
@@ -335,23 +336,13 @@ def test_dag_test_of_every_dag_against_loopback_servers(
     today = datetime.now(UTC).astimezone().date()  # refined below with the digest's zone
     with LoopbackServer() as site:
         serve_site(site)
-        smtp_conn = {
-            "conn_type": "smtp",
-            "host": "127.0.0.1",
-            "port": smtp_port,
-            "extra": {
-                "disable_ssl": True,
-                "disable_tls": True,
-                "from_email": "newsmon@example.org",
-            },
-        }
         env = airflow_env(
             tmp_path,
             {
                 "NEWSMON_FEEDS": str(write_feed_list(site, tmp_path / "feeds.yaml")),
                 "NEWSMON_DIGEST_TO": "desk@example.org",
                 # SMTP comes only through the Airflow connection, as in production
-                "AIRFLOW_CONN_NEWSMON_SMTP": json.dumps(smtp_conn),
+                "AIRFLOW_CONN_NEWSMON_SMTP": smtp_connection_env(smtp_port),
                 # dag.test() of Airflow 3.3.2 breaks on DAGs with a DeadlineAlert
                 "NEWSMON_DIGEST_DEADLINE_MINUTES": "0",
             },

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from types import ModuleType
 from xml.etree import ElementTree as ET
 
 import pytest
@@ -19,20 +16,9 @@ from pipeline.digest_run import run_digest, write_atom_feed
 from storage.db import make_engine, migrate, session_scope
 from storage.digest_queries import collect_day, day_window
 from storage.models import Digest
+from tests.fixtures.digest import scenario as sc
 
 FIXTURES = Path(__file__).parent / "fixtures" / "digest"
-
-
-def _scenario() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("digest_scenario", FIXTURES / "scenario.py")
-    assert spec and spec.loader
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules["digest_scenario"] = mod
-    spec.loader.exec_module(mod)
-    return mod
-
-
-sc = _scenario()
 
 
 @pytest.fixture()

@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import re
 import shutil
 import subprocess
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
 from pipeline.config import SEEDS_DIR, Settings
 from pipeline.digest_run import run_digest
 from storage.db import make_engine, migrate
+from tests.fixtures.digest import scenario as sc
 
 FIXTURES = Path(__file__).parent / "fixtures" / "digest"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -44,18 +42,8 @@ if CHROMIUM is None:
 from PIL import Image  # noqa: E402  (only needed when chromium is there)
 
 
-def _scenario() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("digest_scenario_c", FIXTURES / "scenario.py")
-    assert spec and spec.loader
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules["digest_scenario_c"] = mod
-    spec.loader.exec_module(mod)
-    return mod
-
-
 @pytest.fixture(scope="module")
 def digest_html(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    sc = _scenario()
     home = tmp_path_factory.mktemp("render")
     engine = make_engine(f"sqlite:///{home / 'newsmon.db'}")
     migrate(engine)

@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-import importlib.util
 import socket
 import ssl
-import sys
 import threading
 from email import policy
 from email.parser import BytesParser
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
@@ -25,21 +22,10 @@ from pipeline.errors import ConfigError, DeliveryError, DeliveryRejected
 from pipeline.mailer import build_message, parse_smtp_url, sanitize_header, send_message
 from storage.db import make_engine, migrate, session_scope
 from storage.models import Digest
+from tests.fixtures.digest import scenario as sc
 
 FIXTURES = Path(__file__).parent / "fixtures" / "digest"
 HOSTILE = '<script>alert("x")</script>\r\nBcc: victim@example.org\r\n' + "W" * 3000
-
-
-def _scenario() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("digest_scenario_m", FIXTURES / "scenario.py")
-    assert spec and spec.loader
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules["digest_scenario_m"] = mod
-    spec.loader.exec_module(mod)
-    return mod
-
-
-sc = _scenario()
 
 
 class Recorder:

@@ -18,7 +18,7 @@ from sqlmodel import Session
 
 from pipeline import duplicates, stories
 from pipeline.actors import Gazetteer, tag
-from storage import repo
+from pipeline.enrich import store_mentions
 from storage.db import make_engine, migrate, session_scope
 from storage.models import Article
 
@@ -172,20 +172,4 @@ def test_story_id_agreement_on_semeval_pairs(tmp_path: Path, gazetteer: Gazettee
 
 
 def _store_mentions(session: Session, gazetteer: Gazetteer, a: Article) -> None:
-    mentions = tag(gazetteer, a.text)
-    actors = {m.actor_id: gazetteer.actors[m.actor_id] for m in mentions}
-    repo.sync_actors(session, actors.values())
-    repo.replace_mentions(
-        session,
-        a.id or 0,
-        (
-            {
-                "actor_id": m.actor_id,
-                "start": m.start,
-                "end": m.end,
-                "surface": m.surface[:300],
-                "method": m.method,
-            }
-            for m in mentions
-        ),
-    )
+    store_mentions(session, gazetteer, a.id or 0, a.text)

@@ -51,6 +51,22 @@ for sc in scenarios:
 """
 
 
+def smtp_connection_env(port: int) -> str:
+    """AIRFLOW_CONN_NEWSMON_SMTP value for a plain-text SMTP server on 127.0.0.1:port."""
+    return json.dumps(
+        {
+            "conn_type": "smtp",
+            "host": "127.0.0.1",
+            "port": port,
+            "extra": {
+                "disable_ssl": True,
+                "disable_tls": True,
+                "from_email": "newsmon@example.org",
+            },
+        }
+    )
+
+
 def airflow_env(root: Path, extra: dict[str, str] | None = None) -> dict[str, str]:
     """Environment of an isolated Airflow (home under ``root``) running the project's DAGs."""
     home = root / "airflow"
