@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import re
 import time
 import zlib
 from collections.abc import Mapping, Sequence
@@ -53,6 +54,7 @@ _ACCEPT = {
     "robots": "text/plain,*/*;q=0.1",
 }
 _PAGE_TYPES = ("text/html", "application/xhtml+xml")
+_GENERIC_TYPES = ("", "application/octet-stream", "binary/octet-stream", "text/plain")
 _NEVER_FEED = ("image/", "audio/", "video/", "font/", "application/pdf", "application/zip")
 
 
@@ -335,7 +337,7 @@ class Fetcher:
                 )
             if status >= 300 or status < 200:
                 raise PermanentFetchError(f"HTTP {status}", url=url, status=status)
-            _check_type(kind, headers.get("content-type", ""), url)
+            sniff = _check_type(kind, headers.get("content-type", ""), url)
             length = headers.get("content-length", "")
             if length.isdigit() and int(length) > cap:
                 raise ResponseTooLarge(f"Content-Length {length} exceeds {cap}", url=url)
@@ -348,7 +350,11 @@ class Fetcher:
                     raise ResponseTooLarge(f"body exceeds {cap} bytes", url=url)
                 chunks.append(inflater.feed(raw))
             chunks.append(inflater.feed(b""))
-            return _Hop(status, headers, b"".join(chunks))
+            body = b"".join(chunks)
+            if sniff and not looks_like_html(body):
+                mime = headers.get("content-type", "") or "no content type"
+                raise UnsupportedContent(f"not an HTML page: {mime}", url=url)
+            return _Hop(status, headers, body)
 
     # -- politeness ----------------------------------------------------------------
 
@@ -433,16 +439,38 @@ def _flat_headers(headers: httpx.Headers) -> dict[str, str]:
     return out
 
 
-def _check_type(kind: str, content_type: str, url: str) -> None:
+def _check_type(kind: str, content_type: str, url: str) -> bool:
+    """Refuse content newsmon cannot read; True if the body must be sniffed for HTML.
+
+    Misconfigured servers (and Python's http.server for extension-less paths)
+    label pages as application/octet-stream or send no type at all; such a
+    page is accepted when its bytes look like HTML.
+    """
     mime = content_type.split(";", 1)[0].strip().lower()
-    if not mime or kind == "robots":
-        return
+    if kind == "robots":
+        return False
     if kind == "page":
-        if mime not in _PAGE_TYPES:
-            raise UnsupportedContent(f"not an HTML page: {mime}", url=url)
-        return
+        if mime in _PAGE_TYPES:
+            return False
+        if mime in _GENERIC_TYPES:
+            return True
+        raise UnsupportedContent(f"not an HTML page: {mime}", url=url)
     if mime.startswith(_NEVER_FEED):
         raise UnsupportedContent(f"not a {kind}: {mime}", url=url)
+    return False
+
+
+# the tags of the WHATWG MIME sniffing standard's HTML pattern, plus a few HTML5 ones
+_HTML_START = re.compile(
+    rb"^\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html|head|script|iframe|h1|div|font|table"
+    rb"|a|style|title|b|body|br|p|meta|article|main)[\s/>]",
+    re.I | re.S,
+)
+
+
+def looks_like_html(body: bytes) -> bool:
+    """WHATWG-style sniff of the first bytes: a doctype or a typical HTML start tag."""
+    return bool(_HTML_START.match(body[:1024].lstrip(b"\xef\xbb\xbf")))
 
 
 async def afetch_all(

@@ -11,7 +11,9 @@ The YAML file (seeds/feeds.yaml) is the source of truth::
         sitemap: https://example.org/news-sitemap.xml   # optional
         poll_minutes: 30                                # optional
 
-A bare top-level list is accepted too. OPML is recognised by content (it
+A bare top-level list is accepted too, and so are bare URLs as items, a
+missing name (the host stands in) and other tools' spellings of the keys
+(title, xml_url, lang, ...). OPML is recognised by content (it
 starts with ``<``), so NEWSMON_FEEDS may point at either. Every problem is a
 one-line ConfigError naming file and line.
 """
@@ -25,6 +27,7 @@ from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 from xml.sax.saxutils import quoteattr
 
 import yaml
@@ -45,6 +48,17 @@ class FeedSource:
 
 
 _FIELDS = {"name", "url", "language", "outlet", "tags", "sitemap", "poll_minutes"}
+_KEY_ALIASES = {
+    "title": "name",
+    "xml_url": "url",
+    "xmlUrl": "url",
+    "feed": "url",
+    "lang": "language",
+    "site": "outlet",
+    "source": "outlet",
+    "categories": "tags",
+    "news_sitemap": "sitemap",
+}
 _LINE = "__line__"
 
 
@@ -94,8 +108,10 @@ def parse_yaml(data: bytes, path: str = "<yaml>") -> list[FeedSource]:
     sources: list[FeedSource] = []
     seen: dict[str, int | None] = {}
     for i, item in enumerate(items):
+        if isinstance(item, str):  # a bare URL is a feed too
+            item = {"url": item}
         if not isinstance(item, dict):
-            raise ConfigError(f"feed #{i + 1}: expected a mapping", path=path)
+            raise ConfigError(f"feed #{i + 1}: expected a mapping or a URL", path=path)
         line = item.pop(_LINE, None)
         src = _source_from_mapping(item, path, line)
         if src.url in seen:
@@ -110,6 +126,8 @@ def parse_yaml(data: bytes, path: str = "<yaml>") -> list[FeedSource]:
 
 
 def _source_from_mapping(item: Mapping[str, Any], path: str, line: int | None) -> FeedSource:
+    # Spellings other feed tools use for the same fields are accepted as they are.
+    item = {_KEY_ALIASES.get(str(k), k): v for k, v in item.items()}
     unknown = set(item) - _FIELDS
     if unknown:
         raise ConfigError(
@@ -126,8 +144,9 @@ def _source_from_mapping(item: Mapping[str, Any], path: str, line: int | None) -
             raise ConfigError(f"'{key}' must be text", path=path, line=line)
         return value.strip()
 
-    name, url = text("name", True), text("url", True)
-    assert name is not None and url is not None
+    url = text("url", True)
+    assert url is not None
+    name = text("name") or (urlsplit(url).hostname or url)
     if not re.match(r"(?i)^https?://[^/\s]+", url):
         raise ConfigError(f"'url' must be an http(s) URL: {url!r}", path=path, line=line)
     sitemap = text("sitemap")

@@ -108,7 +108,10 @@ def ingest(
         with session_scope(engine) as session:
             jobs = due_feeds(session, started, shard, shards)
         feed_ids = poll_feeds(engine, kit, jobs, started, report)
-        fetch_pages(engine, kit, started, report, feed_ids=feed_ids)
+        # A whole pass (the CLI) also picks up retries and what an interrupted
+        # run left queued; a shard keeps to its own feeds (the DAG runs
+        # process_pending for the rest).
+        fetch_pages(engine, kit, started, report, feed_ids=None if shards == 1 else feed_ids)
         return _save_run(engine, report, started)
 
 

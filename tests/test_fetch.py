@@ -251,6 +251,21 @@ def test_content_type_policy(loopback_server: LoopbackServer) -> None:
     assert isinstance(feed_html, FetchResult)  # the feed parser decides
 
 
+def test_mislabelled_pages_are_sniffed(loopback_server: LoopbackServer) -> None:
+    """Servers that send HTML as octet-stream (or untyped) still deliver pages; PDFs do not."""
+    srv = loopback_server
+    html = b"<!DOCTYPE html>\n<html><body><p>Seoul</p></body></html>"
+    srv.add_file("/untyped-page", html, content_type="application/octet-stream")
+    srv.add_file("/untyped-pdf", b"%PDF-1.7 ...", content_type="application/octet-stream")
+    srv.add_file("/plain-text", b"just words, no markup", content_type="text/plain")
+    page, pdf, text = fetch_all(
+        settings(respect_robots=False),
+        [FetchRequest(srv.url(p)) for p in ("/untyped-page", "/untyped-pdf", "/plain-text")],
+    )
+    assert isinstance(page, FetchResult) and page.body == html
+    assert isinstance(pdf, UnsupportedContent) and isinstance(text, UnsupportedContent)
+
+
 def test_robots_txt_respected_for_pages_only(loopback_server: LoopbackServer) -> None:
     srv = loopback_server
     srv.add_file(

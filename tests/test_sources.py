@@ -38,7 +38,7 @@ def test_shipped_feed_list_loads_and_round_trips_through_opml(tmp_path: Path) ->
     [
         ("feeds:\n  - name: A\n    url: https://a.example/rss\n  - name: B\n", 4, "needs a 'url'"),
         ("feeds:\n  - name: A\n    url: ftp://a.example/rss\n", 2, "http(s)"),
-        ("feeds:\n  - name: A\n    url: https://a.example/\n    lang: de\n", 2, "unknown key"),
+        ("feeds:\n  - name: A\n    url: https://a.example/\n    langauge: de\n", 2, "unknown key"),
         ("feeds:\n  - name: A\n    url: [unclosed\n", 4, "invalid YAML"),
         (
             "feeds:\n  - name: A\n    url: https://a.example/\n  - name: B\n    url: https://a.example/\n",
@@ -159,3 +159,15 @@ def test_sitemap_index_lists_children() -> None:
 def test_bad_sitemaps_raise_feed_parse_error(body: bytes) -> None:
     with pytest.raises(FeedParseError):
         parse_sitemap(body, url="https://x.org/s.xml")
+
+
+def test_yaml_accepts_other_tools_spellings_and_bare_urls(tmp_path: Path) -> None:
+    path = tmp_path / "feeds.yaml"
+    path.write_text(
+        "- https://a.example/rss\n"
+        "- title: B\n  xml_url: https://b.example/feed?utm_source=x\n  lang: en\n",
+        encoding="utf-8",
+    )
+    a, b = load_feed_list(path)
+    assert (a.name, a.url) == ("a.example", "https://a.example/rss")
+    assert (b.name, b.url, b.language) == ("B", "https://b.example/feed", "en")
