@@ -30,6 +30,9 @@ class Verdict:
     kind: str | None  # "url" | "exact" | "near" | None
     of: int | None  # id of the earliest known version (root of the duplicate chain)
     evidence: dict[str, object] = field(default_factory=dict)
+    #: An original that arrives after its copy: the id of the stored root that
+    #: this (earlier published) article replaces as the root. See ``adopt``.
+    supersedes: int | None = None
 
 
 NOT_A_DUPLICATE = Verdict(None, None, {})
@@ -51,7 +54,62 @@ def _eligible_root(session: Session, article: Article, match: Article | None) ->
 
 
 def find_duplicate(session: Session, article: Article) -> Verdict:
-    """Compare a flushed article with the seeds and all stored articles."""
+    """Compare a flushed article with the seeds and all stored articles.
+
+    When the stored match is a later version than ``article`` (a copy fetched
+    before its original), the verdict says "not a duplicate" and names the
+    stored root in ``supersedes``; ``adopt`` then makes ``article`` the root.
+    """
+    verdict = _find(session, article)
+    if verdict.of is None or article.is_seed:
+        return verdict
+    root = session.get(Article, verdict.of)
+    if root is None or root.is_seed or _order_key(root) <= _order_key(article):
+        return verdict
+    return Verdict(None, None, verdict.evidence, supersedes=root.id)
+
+
+def adopt(session: Session, article: Article, verdict: Verdict) -> int:
+    """Make ``article`` the root of ``verdict.supersedes``'s duplicate family.
+
+    The old root and its copies now point at ``article``, each with the kind
+    and evidence of its own relation to it (so ``duplicate_kind`` always
+    describes the pair it names), and the family keeps the old root's story.
+    Returns how many rows were re-pointed.
+    """
+    if verdict.supersedes is None or article.id is None:
+        return 0
+    old = session.get(Article, verdict.supersedes)
+    if old is None:
+        return 0
+    family = [old, *session.exec(select(Article).where(Article.duplicate_of == old.id))]
+    for member in family:
+        kind, evidence = relation(article, member)
+        member.duplicate_of = article.id
+        member.duplicate_kind = kind
+        member.duplicate_evidence = {**evidence, "superseded_by_earlier": True}
+        session.add(member)
+    if old.story_id is not None and article.story_id is None:
+        article.story_id = old.story_id
+        session.add(article)
+    return len(family)
+
+
+def relation(original: Article, copy: Article) -> tuple[str, dict[str, object]]:
+    """How ``copy`` repeats ``original``: url, exact or near, with the evidence."""
+    if original.canonical_url and original.canonical_url == copy.canonical_url:
+        return "url", {"canonical_url": copy.canonical_url, "matched": original.id}
+    if copy.text_hash and copy.text_hash == original.text_hash:
+        return "exact", {"text_hash": copy.text_hash, "matched": original.id}
+    match = dedup.compare(dedup.fingerprint(copy.text), dedup.fingerprint(original.text))
+    return "near", {
+        "jaccard": match.jaccard,
+        "containment": match.containment,
+        "matched": original.id,
+    }
+
+
+def _find(session: Session, article: Article) -> Verdict:
     if article.canonical_url:
         match = repo.earliest_by_canonical(session, article.canonical_url, article.id)
         root = _eligible_root(session, article, match)

@@ -18,7 +18,7 @@ from pipeline.actors import Gazetteer, discover_candidates, tag
 from pipeline.actors import Mention as ActorMention
 from pipeline.config import Settings
 from pipeline.dedup import content_hash
-from pipeline.duplicates import assign_story, find_duplicate, index_article
+from pipeline.duplicates import adopt, assign_story, find_duplicate, index_article
 from pipeline.relevance import RelevanceRules, load_rules, score_relevance
 from storage import repo
 from storage.models import Article
@@ -67,6 +67,9 @@ def enrich_article(
         article.duplicate_of = verdict.of
         article.duplicate_kind = verdict.kind
         article.duplicate_evidence = dict(verdict.evidence) if verdict.kind else None
+        if verdict.supersedes is not None:
+            # an original fetched after its copy becomes the family's root
+            adopt(session, article, verdict)
         index_article(session, article)
     if "actors" in wanted:
         mentions = store_mentions(session, kit.gazetteer, article.id, article.text)

@@ -28,15 +28,20 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SOURCES = Path("/work/shared/corpus/gazetteers")
 
-# wikidata.csv rows are imported for these countries only: the Korea beat plus the neighbours.
-LEADER_COUNTRIES = {
-    "North Korea": "PRK",
-    "South Korea": "KOR",
-    "United States of America": "USA",
-    "People's Republic of China": "CHN",
-    "Japan": "JPN",
-    "Russia": "RUS",
+# wikidata.csv rows of these entities are skipped: not states we tag (disputed or sub-national).
+SKIP_LEADER_COUNTRIES = {
+    "Q11196",  # Republika Srpska
+    "Q23427",  # South Ossetia
+    "Q23681",  # Turkish Republic of Northern Cyprus
+    "Q244165",  # Artsakh
+    "Q31354462",  # Abkhazia
+    "Q34754",  # Somaliland
+    "Q40362",  # Sahrawi Arab Democratic Republic
+    "Q907112",  # Transnistria
 }
+# wikidata.csv names some states by their kingdom item; our state ids are the country items.
+COUNTRY_ITEM = {"Q29999": "Q55", "Q756617": "Q35"}
+_QID = re.compile(r"^Q[0-9]+$")
 ADJ_ENDINGS = ("e", "en", "er", "es", "em")
 # countrynames variants we accept: Latin letters (with German/French diacritics) or Hangul.
 _LATIN = re.compile(r"^[A-Za-zÀ-ÖØ-öø-ÿ][A-Za-zÀ-ÖØ-öø-ÿ .'’-]*$")
@@ -104,6 +109,9 @@ def load_states(sources: Path, overlay: dict[str, Any]) -> dict[str, dict[str, A
                 _LATIN.match(v) and not v.isupper() and _fold(v)[:4] in prefixes
             ):
                 aliases.append(v)
+        # A state's own name can be a common word or name ("Jordan", "Chad"): exclusions apply to
+        # it too, but never to aliases listed by hand.
+        aliases = [a for a in aliases if a not in excluded]
         aliases += add.get("aliases", [])
         for stem in add.get("adjectives", []):
             aliases += [stem + e for e in ADJ_ENDINGS]
@@ -112,20 +120,24 @@ def load_states(sources: Path, overlay: dict[str, Any]) -> dict[str, dict[str, A
             "name": spec["name"],
             "type": "state",
             "country": spec["alpha3"],
+            "alpha2": alpha2,
             "aliases": _dedup(aliases),
             "source": "countrynames 1.17.0 + overlay",
         }
     return out
 
 
-def load_leaders(sources: Path) -> dict[str, dict[str, Any]]:
+def load_leaders(sources: Path, states: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Heads of state/government of every country in wikidata.csv, plus leaders.json."""
+    alpha3_of = {qid: spec["country"] for qid, spec in states.items()}
     out: dict[str, dict[str, Any]] = {}
     with (sources / "wikidata.csv").open(encoding="utf-8") as f:
         for row in csv.DictReader(f):
-            alpha3 = LEADER_COUNTRIES.get(row["country"])
-            if alpha3 is None:
-                continue
+            country_qid = COUNTRY_ITEM.get(row["countryid"], row["countryid"])
             qid, label = row["officeholder"], row["officeholderLabel"]
+            if country_qid in SKIP_LEADER_COUNTRIES or _QID.match(label):
+                continue  # an unlabelled item has no name to match
+            alpha3 = alpha3_of.get(country_qid)
             entry = out.setdefault(
                 qid,
                 {
@@ -133,7 +145,7 @@ def load_leaders(sources: Path) -> dict[str, dict[str, Any]]:
                     "name": label,
                     "type": "person",
                     "country": alpha3,
-                    "aliases": _variants_korean(label) if alpha3 in ("PRK", "KOR") else [label],
+                    "aliases": _leader_aliases(label, alpha3),
                     "roles": [],
                     "source": "wikidata.csv (world-leaders-2021)",
                 },
@@ -144,11 +156,11 @@ def load_leaders(sources: Path) -> dict[str, dict[str, Any]]:
             }
             if row["end_year"]:
                 role["end"] = dt.date(int(row["end_year"]), 12, 31)
-            entry["roles"].append(role)
+            if role not in entry["roles"]:
+                entry["roles"].append(role)
+    alpha3_by_alpha2 = {spec["alpha2"]: spec["country"] for spec in states.values()}
     leaders = json.loads((sources / "leaders.json").read_text(encoding="utf-8"))
     for country in leaders.values():
-        if country.get("iso_code") not in ("KR", "JP", "US", "CN", "RU"):
-            continue
         for who, title, since in (
             ("head_of_state", "hos_title", "hos_since"),
             ("head_of_government", "hog_title", "hog_since"),
@@ -166,13 +178,20 @@ def load_leaders(sources: Path) -> dict[str, dict[str, Any]]:
                     "id": slug,
                     "name": name,
                     "type": "person",
-                    "country": None,
+                    "country": alpha3_by_alpha2.get(country.get("iso_code", "")),
                     "aliases": [name],
                     "roles": [role],
                     "source": "leaders.json (world-leaders-current)",
                 },
             )
     return out
+
+
+def _leader_aliases(label: str, alpha3: str | None) -> list[str]:
+    # "Felipe VI of Spain": the "of Spain" part would swallow the state mention.
+    if " of " in label and len(label.split(" of ")[0].split()) >= 2:
+        label = label.split(" of ")[0]
+    return _variants_korean(label) if alpha3 in ("PRK", "KOR") else [label]
 
 
 def _dedup(items: list[str]) -> list[str]:
@@ -185,8 +204,11 @@ def _dedup(items: list[str]) -> list[str]:
 def build(sources: Path, overlay_path: Path) -> dict[str, Any]:
     overlay = yaml.safe_load(overlay_path.read_text(encoding="utf-8"))
     actors = load_states(sources, overlay)
-    for qid, entry in load_leaders(sources).items():
+    _check_state_qids(sources, actors)
+    for qid, entry in load_leaders(sources, actors).items():
         actors[qid] = entry
+    for spec in actors.values():
+        spec.pop("alpha2", None)
     for spec in overlay.get("actors", []):
         spec = dict(spec)
         prev = actors.get(spec["id"], {})
@@ -203,6 +225,14 @@ def build(sources: Path, overlay_path: Path) -> dict[str, Any]:
             del actors[key]
     ordered = sorted(actors.values(), key=lambda a: (a["type"], a["id"]))
     return {"actors": ordered, "blockers": sorted(set(overlay.get("blockers", [])))}
+
+
+def _check_state_qids(sources: Path, states: dict[str, dict[str, Any]]) -> None:
+    """Warn about state ids that wikidata.csv does not confirm (they are from memory)."""
+    with (sources / "wikidata.csv").open(encoding="utf-8") as f:
+        known = {COUNTRY_ITEM.get(r["countryid"], r["countryid"]) for r in csv.DictReader(f)}
+    for qid in sorted(set(states) - known):
+        print(f"note: state id {qid} ({states[qid]['name']}) not in wikidata.csv", file=sys.stderr)
 
 
 def _same_person(entry: dict[str, Any], actors: dict[str, dict[str, Any]]) -> bool:
