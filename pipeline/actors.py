@@ -286,8 +286,8 @@ def _title_roles(text: str, start: int) -> tuple[str, tuple[str, ...]] | None:
     return m.group(1), TITLE_ROLES[m.group(1)]
 
 
-def _has_role(actor: Actor, titles: tuple[str, ...]) -> bool:
-    return any(r.title in titles for r in actor.roles)
+def _has_role(actor: Actor, titles: tuple[str, ...], current: bool = False) -> bool:
+    return any(r.title in titles and (not current or r.end is None) for r in actor.roles)
 
 
 def tag(gazetteer: Gazetteer, text: str) -> list[Mention]:
@@ -321,6 +321,12 @@ def tag(gazetteer: Gazetteer, text: str) -> list[Mention]:
             title = _title_roles(text, start)
             if title is not None and title[1]:
                 fits = [i for i in ids if _has_role(gazetteer.actors[i], title[1])]
+                if len(fits) > 1:
+                    # News speaks of the incumbent: "Präsident Lee" is the sitting president,
+                    # not a predecessor of the same surname.
+                    fits = [
+                        i for i in fits if _has_role(gazetteer.actors[i], title[1], current=True)
+                    ]
                 if len(fits) == 1:
                     method, chosen = "title-pattern", fits[0]
         if chosen is not None:

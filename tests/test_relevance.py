@@ -114,3 +114,21 @@ def test_malformed_rules(tmp_path: Path) -> None:
         load_rules(bad)
     with pytest.raises(ConfigError):
         load_rules(tmp_path / "missing.yaml")
+
+
+def test_prefiltered_matching_equals_the_full_regex_scan() -> None:
+    """The Aho-Corasick prefilter is an optimisation only: same matches as finditer."""
+    from pipeline.relevance import _matches, _term_of
+
+    rules = load_rules(Path(__file__).parent.parent / "seeds" / "relevance.yaml")
+    assert rules.prefixes is not None  # otherwise this test proves nothing
+    texts = [
+        row.get("title") or "" for row in map(json.loads, (FIXTURES / "articles.jsonl").open())
+    ]
+    texts += [
+        row.get("text") or "" for row in map(json.loads, (FIXTURES / "articles.jsonl").open())
+    ]
+    texts += ["NORDKOREA und N. Korea, S.Korea, Nordkoreas; 북한의 DPRK-Führung", "İstanbul Korea"]
+    for text in texts:
+        full = [(m.start(), _term_of(m, rules)) for m in rules.matcher.finditer(text)]
+        assert _matches(text, rules) == full
