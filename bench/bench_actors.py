@@ -22,7 +22,9 @@ from pipeline.actors import Gazetteer, discover_candidates, tag
 ROOT = Path(__file__).resolve().parent.parent
 FIX = ROOT / "tests" / "fixtures" / "actors"
 # Optional: real pages for a realistic extraction cost (not needed to run).
-REAL_PAGES = Path("/work/shared/corpus/trafilatura-eval/cache")
+REAL_PAGES = (
+    Path(__file__).resolve().parents[2] / "shared" / "corpus" / "trafilatura-eval" / "cache"
+)
 
 
 def texts() -> list[str]:

@@ -4,7 +4,7 @@ newsmon = extract_article (trafilatura with metadata, canonical URL, date checks
 rules, language, wire credits) + score_relevance. Bare = trafilatura.bare_extraction(html,
 url=url, with_metadata=True). Target (issue 4): newsmon within 1.3x of bare.
 
-Pages: trafilatura-eval from /work/shared/corpus when present (or --corpus DIR), else the
+Pages: trafilatura-eval from ../shared/corpus when present (or --corpus DIR), else the
 copied subset in tests/fixtures/extraction/corpus. Prints pages/s and the ratio; asserts nothing.
 Usage: .venv/bin/python bench/bench_extraction.py [--rounds 3]
 """

@@ -13,7 +13,7 @@ newsmon's dates are UTC; a page's gold date is its local calendar day, so a news
 counts as correct when it equals the gold day in UTC or in the page's own offset (which
 htmldate reported before the conversion: see ``local_day``).
 
-Data: reads ``/work/shared/corpus`` (or ``--corpus DIR``) when present. Without it, it falls
+Data: reads ``../shared/corpus`` (or ``--corpus DIR``) when present. Without it, it falls
 back to the small copied subset in ``tests/fixtures/extraction/corpus`` (same layout, a few
 pages per source), so the figures then describe that subset only.
 
@@ -41,7 +41,7 @@ sys.path.insert(0, str(ROOT))
 from pipeline.errors import ExtractionError  # noqa: E402
 from pipeline.extract import extract_article  # noqa: E402
 
-SHARED = Path("/work/shared/corpus")
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 SUBSET = ROOT / "tests" / "fixtures" / "extraction" / "corpus"
 _WS = re.compile(r"\s+")
 _WORD = re.compile(r"\w+")

@@ -1,6 +1,6 @@
 """Build seeds/actors.yaml from cited sources plus the hand-checked overlay.
 
-Sources (see /work/shared/corpus/gazetteers/README.md):
+Sources (see ../shared/corpus/gazetteers/README.md):
   data.yaml      countrynames 1.17.0 (OpenSanctions, MIT): multilingual state names
   wikidata.csv   every-politician-scrapers/world-leaders-2021 (Wikidata, CC0): heads of
                  state/government with QIDs
@@ -26,7 +26,7 @@ from typing import Any
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_SOURCES = Path("/work/shared/corpus/gazetteers")
+DEFAULT_SOURCES = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "gazetteers"
 
 # wikidata.csv rows of these entities are skipped: not states we tag (disputed or sub-national).
 SKIP_LEADER_COUNTRIES = {
