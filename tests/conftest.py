@@ -16,6 +16,8 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from pipeline.config import Settings
+from tests.support.demo_site import serve_site, write_feed_list
+from tests.support.http_server import LoopbackServer
 
 PG_ADMIN_URL = os.environ.get(
     "NEWSMON_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -92,3 +94,14 @@ def settings(tmp_path: Path, sqlite_url: str) -> Settings:
             total_timeout=10.0,
         ),
     )
+
+
+@pytest.fixture
+def demo_site(settings: Settings, tmp_path: Path) -> Iterator[tuple[LoopbackServer, Settings]]:
+    """The fixture news site on loopback, and settings whose feed list points at it."""
+    with LoopbackServer() as site:
+        serve_site(site)
+        yield (
+            site,
+            settings.with_overrides(feeds_path=write_feed_list(site, tmp_path / "feeds.yaml")),
+        )

@@ -12,29 +12,25 @@ succeed beside it.
 from __future__ import annotations
 
 import contextlib
-import email
 import functools
 import json
 import os
 import signal
-import socket
 import subprocess
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
-from email import policy
-from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
-from aiosmtpd.controller import Controller
 
 from tests.support.airflow_env import REPO, airflow_env, smtp_connection_env
 from tests.support.demo_site import serve_site, write_feed_list
 from tests.support.http_server import LoopbackServer
+from tests.support.smtp_server import SmtpInbox, free_port
 
 pytestmark = pytest.mark.slow
 
@@ -43,26 +39,6 @@ STARTUP_TIMEOUT = 240.0
 RUN_TIMEOUT = 240.0
 BACKFILL_TO = "backfill@example.org"
 DESK = "desk@example.org"
-
-
-class _Inbox:
-    def __init__(self) -> None:
-        self.messages: list[EmailMessage] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        msg = email.message_from_bytes(envelope.content, policy=policy.default)
-        assert isinstance(msg, EmailMessage)
-        self.messages.append(msg)
-        return "250 OK"
-
-    def to(self, address: str) -> list[EmailMessage]:
-        return [m for m in self.messages if m["To"] == address]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class Monitor:
@@ -163,20 +139,14 @@ def _tail(path: Path, chars: int) -> str:
 
 
 @pytest.fixture
-def inbox() -> Iterator[tuple[_Inbox, int]]:
-    handler = _Inbox()
-    port = _free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield handler, port
-    finally:
-        controller.stop()
+def inbox() -> Iterator[SmtpInbox]:
+    with SmtpInbox() as box:
+        yield box
 
 
 @pytest.fixture
-def monitor(tmp_path: Path, inbox: tuple[_Inbox, int]) -> Iterator[Monitor]:
-    _, smtp_port = inbox
+def monitor(tmp_path: Path, inbox: SmtpInbox) -> Iterator[Monitor]:
+    smtp_port = inbox.port
     with LoopbackServer() as site:
         serve_site(site)
         env = airflow_env(
@@ -186,7 +156,7 @@ def monitor(tmp_path: Path, inbox: tuple[_Inbox, int]) -> Iterator[Monitor]:
                 "NEWSMON_FEEDS": str(write_feed_list(site, tmp_path / "feeds.yaml")),
                 "NEWSMON_DIGEST_TO": DESK,
                 "AIRFLOW_CONN_NEWSMON_SMTP": smtp_connection_env(smtp_port),
-                "AIRFLOW__API__PORT": str(_free_port()),
+                "AIRFLOW__API__PORT": str(free_port()),
                 "AIRFLOW__API__HOST": "127.0.0.1",
                 "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC": "1",
                 "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
@@ -254,9 +224,9 @@ def _backfill_body(first: datetime, last: datetime, behaviour: str) -> dict[str,
 
 
 def test_backfill_digest_through_rest_api(
-    monitor: Monitor, inbox: tuple[_Inbox, int], tmp_path: Path
+    monitor: Monitor, inbox: SmtpInbox, tmp_path: Path
 ) -> None:
-    handler, _ = inbox
+    handler = inbox
     monitor.wait_for(
         "the API server",
         lambda: monitor.client.get("/api/v2/monitor/health").status_code == 200,

@@ -7,23 +7,18 @@ dags/_newsmon_common.py are tested in-process.
 
 from __future__ import annotations
 
-import email
 import importlib
 import json
 import os
-import socket
 import subprocess
 import sys
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
-from email import policy
-from email.message import EmailMessage
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 
 from tests.support.airflow_env import (
     DAGS,
@@ -37,6 +32,7 @@ from tests.support.airflow_env import (
 )
 from tests.support.demo_site import serve_site, write_feed_list
 from tests.support.http_server import LoopbackServer
+from tests.support.smtp_server import SmtpInbox
 
 DAG_IDS = {"newsmon_ingest", "newsmon_digest", "newsmon_reprocess"}
 #: Packages a DAG file must not import while being parsed (they load at task run time).
@@ -291,33 +287,10 @@ def test_reprocess_window_rules(common: ModuleType) -> None:
 # --- dag.test() against loopback HTTP and SMTP ------------------------------------
 
 
-class _Inbox:
-    def __init__(self) -> None:
-        self.messages: list[EmailMessage] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        msg = email.message_from_bytes(envelope.content, policy=policy.default)
-        assert isinstance(msg, EmailMessage)
-        self.messages.append(msg)
-        return "250 OK"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture
-def smtp() -> Iterator[tuple[_Inbox, int]]:
-    handler = _Inbox()
-    port = free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield handler, port
-    finally:
-        controller.stop()
+def smtp() -> Iterator[SmtpInbox]:
+    with SmtpInbox() as box:
+        yield box
 
 
 def _states(result: dict[str, Any]) -> dict[str, str]:
@@ -326,9 +299,9 @@ def _states(result: dict[str, Any]) -> dict[str, str]:
 
 
 def test_dag_test_of_every_dag_against_loopback_servers(
-    tmp_path: Path, smtp: tuple[_Inbox, int], request: pytest.FixtureRequest
+    tmp_path: Path, smtp: SmtpInbox, request: pytest.FixtureRequest
 ) -> None:
-    inbox, smtp_port = smtp
+    inbox, smtp_port = smtp, smtp.port
     # `airflow db migrate` takes 5-25 s: migrate once, keep the empty DB in pytest's cache
     cache = getattr(request.config, "cache", None)  # absent under -p no:cacheprovider
     root = template_root(cache.mkdir("newsmon-airflow")) if cache else tmp_path / "template"

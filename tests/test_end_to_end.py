@@ -14,7 +14,6 @@ from pipeline import stages
 from pipeline.config import Settings
 from storage.db import make_engine
 from storage.models import Article, Entry
-from tests.support.demo_site import serve_site, write_feed_list
 from tests.support.http_server import LoopbackServer
 from tests.support.smtp_server import SmtpInbox
 
@@ -25,19 +24,19 @@ def inbox() -> Iterator[SmtpInbox]:
         yield box
 
 
-def test_ingest_and_digest_end_to_end(settings: Settings, tmp_path: Path, inbox: SmtpInbox) -> None:
-    with LoopbackServer() as site:
-        serve_site(site)
-        cfg = settings.with_overrides(
-            feeds_path=write_feed_list(site, tmp_path / "feeds.yaml"),
-            smtp_url=inbox.url,
-            digest_to=("desk@example.org",),
-            digest_from="newsmon@example.org",
-        )
-        stages.init(cfg)
-        first = stages.ingest(cfg)
-        second = stages.ingest(cfg)  # unchanged feeds: nothing new, nothing refetched
-        page_fetches = [r for r in site.requests if r.path.startswith("/news/")]
+def test_ingest_and_digest_end_to_end(
+    demo_site: tuple[LoopbackServer, Settings], inbox: SmtpInbox
+) -> None:
+    site, base = demo_site
+    cfg = base.with_overrides(
+        smtp_url=inbox.url,
+        digest_to=("desk@example.org",),
+        digest_from="newsmon@example.org",
+    )
+    stages.init(cfg)
+    first = stages.ingest(cfg)
+    second = stages.ingest(cfg)  # unchanged feeds: nothing new, nothing refetched
+    page_fetches = [r for r in site.requests if r.path.startswith("/news/")]
 
     assert first.counts["articles_stored"] == 4, first.to_dict()
     assert second.counts.get("articles_stored", 0) == 0, second.to_dict()

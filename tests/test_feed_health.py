@@ -12,7 +12,6 @@ from pipeline import feed_health, stages
 from pipeline.config import Settings
 from storage.db import make_engine
 from storage.models import Feed, FeedAttempt
-from tests.support.demo_site import serve_site, write_feed_list
 from tests.support.http_server import LoopbackServer
 
 T0 = datetime(2026, 11, 20, 6, 0, tzinfo=UTC)
@@ -28,17 +27,15 @@ def _feeds(cfg: Settings) -> tuple[list[Feed], list[FeedAttempt]]:
 
 
 def test_unchanged_feed_is_a_conditional_get_without_page_fetches(
-    settings: Settings, tmp_path: Path
+    demo_site: tuple[LoopbackServer, Settings],
 ) -> None:
-    with LoopbackServer() as site:
-        serve_site(site)
-        cfg = settings.with_overrides(feeds_path=write_feed_list(site, tmp_path / "feeds.yaml"))
-        stages.init(cfg)
-        stages.ingest(cfg, now=T0)
-        site.clear_log()
-        # due again only after its interval: poll "later"
-        second = stages.ingest(cfg, now=T0 + timedelta(hours=7))
-        log = site.requests
+    site, cfg = demo_site
+    stages.init(cfg)
+    stages.ingest(cfg, now=T0)
+    site.clear_log()
+    # due again only after its interval: poll "later"
+    second = stages.ingest(cfg, now=T0 + timedelta(hours=7))
+    log = site.requests
     assert second.counts["feeds_unchanged"] == 2
     assert not [r for r in log if r.path.startswith("/news/")]
     feed_requests = [r for r in log if r.path.startswith("/feeds/")]
@@ -52,13 +49,11 @@ def test_unchanged_feed_is_a_conditional_get_without_page_fetches(
     assert sum(a.entries_new for a in first_pass) == 4  # the shared link counted once
 
 
-def test_feed_not_due_is_not_polled(settings: Settings, tmp_path: Path) -> None:
-    with LoopbackServer() as site:
-        serve_site(site)
-        cfg = settings.with_overrides(feeds_path=write_feed_list(site, tmp_path / "feeds.yaml"))
-        stages.init(cfg)
-        stages.ingest(cfg, now=T0)
-        again = stages.ingest(cfg, now=T0 + timedelta(minutes=1))
+def test_feed_not_due_is_not_polled(demo_site: tuple[LoopbackServer, Settings]) -> None:
+    _, cfg = demo_site
+    stages.init(cfg)
+    stages.ingest(cfg, now=T0)
+    again = stages.ingest(cfg, now=T0 + timedelta(minutes=1))
     assert again.counts.get("feeds_polled", 0) == 0
 
 

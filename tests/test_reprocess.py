@@ -12,7 +12,6 @@ from pipeline import stages
 from pipeline.config import Settings
 from storage.db import make_engine
 from storage.models import Article, Mention
-from tests.support.demo_site import serve_site, write_feed_list
 from tests.support.http_server import LoopbackServer
 
 
@@ -29,19 +28,17 @@ def _snapshot(cfg: Settings) -> tuple[dict[str, tuple[object, ...]], set[tuple[i
 
 
 def test_reprocess_is_idempotent_and_follows_gazetteer_changes(
-    settings: Settings, tmp_path: Path
+    demo_site: tuple[LoopbackServer, Settings], tmp_path: Path
 ) -> None:
-    with LoopbackServer() as site:
-        serve_site(site)
-        cfg = settings.with_overrides(feeds_path=write_feed_list(site, tmp_path / "feeds.yaml"))
-        stages.init(cfg)
-        stages.ingest(cfg)
-        site.clear_log()
-        before = _snapshot(cfg)
-        since = datetime.now(UTC) - timedelta(days=1)
-        until = datetime.now(UTC) + timedelta(days=1)
-        report = stages.reprocess(cfg, since, until)
-        assert not [r for r in site.requests if r.path.startswith("/news/")]  # no refetch
+    site, cfg = demo_site
+    stages.init(cfg)
+    stages.ingest(cfg)
+    site.clear_log()
+    before = _snapshot(cfg)
+    since = datetime.now(UTC) - timedelta(days=1)
+    until = datetime.now(UTC) + timedelta(days=1)
+    report = stages.reprocess(cfg, since, until)
+    assert not [r for r in site.requests if r.path.startswith("/news/")]  # no refetch
     assert report.counts["articles_reprocessed"] == 4
     assert report.counts["articles_reextracted"] == 4
     assert _snapshot(cfg) == before

@@ -43,6 +43,10 @@ class SmtpInbox:
         self.port = free_port()
         self._controller = Controller(_Handler(self), hostname="127.0.0.1", port=self.port)
 
+    def to(self, address: str) -> list[EmailMessage]:
+        """Messages whose To header is ``address``."""
+        return [m for m in self.messages if m["To"] == address]
+
     @property
     def url(self) -> str:
         return f"smtp://127.0.0.1:{self.port}"
