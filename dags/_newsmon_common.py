@@ -16,7 +16,7 @@ import os
 from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qs, quote, unquote, urlsplit
+from urllib.parse import quote
 
 from airflow.sdk import RetryDecision, RetryPolicy
 
@@ -363,20 +363,10 @@ def send_alert(subject: str, body: str, env: Mapping[str, str] | None = None) ->
 
 
 def _smtp_send(url: str, msg: EmailMessage) -> None:
-    import smtplib
+    # the digest's own mailer: same URL syntax, TLS/STARTTLS, timeouts and retries
+    from pipeline.mailer import parse_smtp_url, send_message
 
-    parts = urlsplit(url)
-    ssl = parts.scheme == "smtps"
-    starttls = _truthy(parse_qs(parts.query).get("starttls", ["0"])[0])
-    host = parts.hostname or "localhost"
-    port = parts.port or (465 if ssl else 25)
-    client_cls = smtplib.SMTP_SSL if ssl else smtplib.SMTP
-    with client_cls(host, port, timeout=30) as smtp:
-        if starttls:
-            smtp.starttls()
-        if parts.username:
-            smtp.login(unquote(parts.username), unquote(parts.password or ""))
-        smtp.send_message(msg)
+    send_message(msg, parse_smtp_url(url))
 
 
 def on_task_failure(context: Mapping[str, Any]) -> None:
