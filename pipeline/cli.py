@@ -9,11 +9,12 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import NoReturn
 
 from pipeline.config import Settings
 from pipeline.errors import NewsmonError, UsageError
@@ -110,27 +111,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("newsmon: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # `newsmon export | head`: the reader has gone, which is not an error
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
 
 
 def _settings(args: argparse.Namespace) -> Settings:
-    overrides: dict[str, Any] = {}
-    if args.home:
-        overrides["home"] = Path(args.home)
-    if args.database_url:
-        overrides["database_url"] = args.database_url
-    if args.feeds:
-        overrides["feeds_path"] = Path(args.feeds)
-    if args.actors:
-        overrides["actors_path"] = Path(args.actors)
-    settings = Settings.from_env(**overrides)
-    if args.home and not args.database_url:
-        import os
-
-        if not os.environ.get("NEWSMON_DATABASE_URL"):
-            settings = settings.with_overrides(
-                database_url=f"sqlite:///{Path(args.home) / 'newsmon.db'}"
-            )
-    return settings
+    """Flags override the environment variables they stand for (so --home also moves the
+    default SQLite file, exactly as NEWSMON_HOME would)."""
+    env = dict(os.environ)
+    for flag, var in (
+        ("home", "NEWSMON_HOME"),
+        ("database_url", "NEWSMON_DATABASE_URL"),
+        ("feeds", "NEWSMON_FEEDS"),
+        ("actors", "NEWSMON_ACTORS"),
+    ):
+        value = getattr(args, flag)
+        if value:
+            env[var] = value
+    return Settings.from_env(env)
 
 
 def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
