@@ -187,7 +187,7 @@ def parse_feed(
     headers: Mapping[str, str] | None = None,
     max_entries: int = 2000,
 ) -> ParsedFeed:
-    """Parse RSS/Atom/RDF ``body`` fetched from ``url``.
+    """Parse RSS/Atom/RDF (or JSON Feed) ``body`` fetched from ``url``.
 
     Raises FeedParseError when the body is empty or nothing in it is a feed
     (an HTML page, say). Entries without an http(s) link are skipped and
@@ -196,6 +196,10 @@ def parse_feed(
     """
     if not body or not body.strip():
         raise FeedParseError(f"empty feed body: {url}")
+    from pipeline.jsonfeed import looks_like_json_feed, parse_json_feed
+
+    if looks_like_json_feed(body):
+        return parse_json_feed(body, url=url, max_entries=max_entries)
     hdrs = {k.lower(): v for k, v in (headers or {}).items()}
     hdrs["content-location"] = urljoin(url, hdrs.get("content-location", "")) or url
     # Without a header (a file, a test) let BOM and XML declaration decide, as RFC 3023

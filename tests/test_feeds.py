@@ -214,3 +214,21 @@ def test_dates_are_utc_and_html_is_stripped() -> None:
 def test_normalize_url(raw: str, base: str | None, expected: str) -> None:
     assert normalize_url(raw, base) == expected
     assert normalize_url(expected) == expected  # idempotent
+
+
+def test_json_feeds_are_read_like_rss() -> None:
+    """JSON Feed 1 and 1.1 (feed-rs fixtures): entries with links, titles, dates."""
+    folder = Path(__file__).parent / "fixtures" / "feeds" / "feed-rs" / "jsonfeed"
+    example = parse_feed(
+        (folder / "jsonfeed_example_1.json").read_bytes(),
+        url="https://daringfireball.net/feeds/json",
+    )
+    assert example.title == "Daring Fireball" and len(example.entries) == 2
+    first = example.entries[0]
+    assert first.url.startswith("https://daringfireball.net/linked/2020/01/24/")
+    assert first.published_at is not None and first.published_at.year == 2020
+    assert first.title and "Bezos" in first.title
+    with pytest.raises(FeedParseError):
+        parse_feed(b'{"not": "a feed"}', url="https://example.org/x.json")
+    with pytest.raises(FeedParseError):
+        parse_feed(b"{broken", url="https://example.org/x.json")
