@@ -27,6 +27,7 @@ from pipeline.digest import (
     Health,
     KnownRef,
 )
+from pipeline.feed_health import is_quiet
 from storage.models import (
     Actor,
     ActorCandidate,
@@ -39,8 +40,6 @@ from storage.models import (
 )
 from storage.repo import actors_of
 
-#: A feed with no new entry for this long is reported as quiet.
-QUIET_AFTER = timedelta(days=3)
 MAX_EXAMPLES = 10
 
 
@@ -241,10 +240,9 @@ def _feed_health(session: Session, start: datetime, end: datetime) -> dict[str, 
             failed.append(FeedProblem(f.name, f.url, detail.strip().rstrip(":")))
             continue
         newest = _aware(f.last_new_entry_at)
-        created = _aware(f.created_at)
-        if (newest is None and created is not None and created < end - QUIET_AFTER) or (
-            newest is not None and newest < end - QUIET_AFTER
-        ):
+        created = _aware(f.created_at) or end
+        # the same rule as `newsmon feeds check`: far longer than this feed's usual gap
+        if is_quiet(newest, created, f.poll_interval_s, end):
             since = newest.date().isoformat() if newest else "-"
             quiet.append(FeedProblem(f.name, f.url, since))
 
@@ -258,7 +256,9 @@ def _feed_health(session: Session, start: datetime, end: datetime) -> dict[str, 
         select(PipelineRun).where(
             PipelineRun.started_at >= start,
             PipelineRun.started_at < end,
-            col(PipelineRun.stage).in_(("ingest", "reprocess")),
+            # ingest, its shards "ingest[i/n]", "ingest-window", "pending", "reprocess"
+            col(PipelineRun.stage) != "digest",
+            col(PipelineRun.stage) != "init",
         )
     ).all()
     return {
