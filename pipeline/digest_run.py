@@ -7,7 +7,9 @@ Delivery guarantee per (day, recipient), kept in the digest table:
   so of two concurrent tasks only one gets to send;
 * a claim that never finished (the worker died mid-send, outcome unknown) is taken
   over after CLAIM_LEASE, so that recipient gets the digest at least once, possibly
-  twice; the retry reuses the Message-ID, so mail clients can fold the copies;
+  twice; the retry reuses the Message-ID, so mail clients can fold the copies. Until
+  the lease runs out such a recipient is "busy": the task fails (transient) and is
+  retried, it never passes as sent;
 * ``resend=True`` sends again on purpose and increments send_count (new Message-ID).
 
 See docs/digest.md.
@@ -59,14 +61,22 @@ class DigestReport:
     articles: int
     written: tuple[Path, ...]
     sent_to: tuple[str, ...]
-    skipped: tuple[str, ...]  # already sent (or being sent by another task)
+    skipped: tuple[str, ...]  # already sent
     failed: tuple[str, ...]
     notes: tuple[str, ...] = ()
+    #: claimed by another task whose lease has not run out: sent or not, we cannot know yet
+    busy: tuple[str, ...] = ()
 
     def raise_for_failures(self) -> None:
-        """Raise DeliveryError if any recipient failed, so a scheduler retries the task."""
+        """Raise DeliveryError if any recipient failed or is still in doubt, so a scheduler
+        retries the task: a worker that died mid-send must not pass as "already sent"."""
         if self.failed:
             raise DeliveryError(f"digest {self.day}: delivery failed for {', '.join(self.failed)}")
+        if self.busy:
+            raise DeliveryError(
+                f"digest {self.day}: another run is sending to {', '.join(self.busy)}; "
+                f"retry after its lease ({CLAIM_LEASE}) runs out"
+            )
 
 
 def run_digest(
@@ -98,6 +108,7 @@ def run_digest(
         skipped: Sequence[str] = (),
         failed: Sequence[str] = (),
         notes: Sequence[str] = (),
+        busy: Sequence[str] = (),
     ) -> DigestReport:
         return DigestReport(
             day,
@@ -108,6 +119,7 @@ def run_digest(
             tuple(skipped),
             tuple(failed),
             tuple(notes),
+            tuple(busy),
         )
 
     if not send:
@@ -130,11 +142,15 @@ def run_digest(
     sent: list[str] = []
     skipped: list[str] = []
     failed: list[str] = []
+    busy: list[str] = []
     notes: list[str] = []
     for rcpt in to:
         send_count = _claim(engine, day, rcpt, digest, resend=resend)
-        if send_count is None:
+        if send_count == SENT:
             skipped.append(rcpt)
+            continue
+        if send_count == BUSY:
+            busy.append(rcpt)
             continue
         msg_id = message_id(day, rcpt, send_count, domain_of(sender))
         try:
@@ -157,7 +173,7 @@ def run_digest(
             continue
         _finish(engine, day, rcpt, status="sent", msg_id=msg_id, error=None)
         sent.append(rcpt)
-    return report(sent, skipped, failed, notes)
+    return report(sent, skipped, failed, notes, busy)
 
 
 def _mark_written(
@@ -171,10 +187,12 @@ def _mark_written(
     session.add(row)
 
 
-def _claim(
-    engine: Engine, day: date, rcpt: str, digest: DailyDigest, *, resend: bool
-) -> int | None:
-    """Take the (day, recipient) row for sending; the send number, or None if not ours."""
+SENT = -1  # _claim: the day's digest already went to this recipient
+BUSY = -2  # _claim: another task holds a live claim (sending now, or died recently)
+
+
+def _claim(engine: Engine, day: date, rcpt: str, digest: DailyDigest, *, resend: bool) -> int:
+    """Take the (day, recipient) row for sending: the send number, else SENT or BUSY."""
     now = datetime.now(UTC)
     with session_scope(engine) as session:
         row = digest_record(session, day, rcpt)
@@ -203,7 +221,8 @@ def _claim(
             .execution_options(synchronize_session=False)
         )
         if session.execute(stmt).rowcount != 1:  # type: ignore[attr-defined]
-            return None
+            current = session.exec(select(Digest.status).where(Digest.id == row.id)).one()
+            return BUSY if current == "sending" else SENT
         count = session.exec(select(Digest.send_count).where(Digest.id == row.id)).one()
         return max(int(count), 1)
 

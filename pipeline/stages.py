@@ -212,6 +212,7 @@ def digest(
         report.add("written", len(result.written))
         report.add("sent", len(result.sent_to))
         report.add("already_sent", len(result.skipped))
+        report.add("being_sent_elsewhere", len(result.busy))
         for r in result.failed:
             report.error("DeliveryError", r, "sending failed")
         report.outputs.extend(str(p) for p in result.written)
