@@ -34,7 +34,7 @@ from sqlmodel import Session, col, select
 from pipeline.config import Settings
 from pipeline.digest import DailyDigest, build_digest
 from pipeline.digest_render import digest_to_json, render_html, render_text, subject
-from pipeline.errors import DeliveryError
+from pipeline.errors import DeliveryError, DeliveryInDoubt
 from pipeline.mailer import (
     build_message,
     domain_of,
@@ -73,9 +73,10 @@ class DigestReport:
         if self.failed:
             raise DeliveryError(f"digest {self.day}: delivery failed for {', '.join(self.failed)}")
         if self.busy:
-            raise DeliveryError(
+            raise DeliveryInDoubt(
                 f"digest {self.day}: another run is sending to {', '.join(self.busy)}; "
-                f"retry after its lease ({CLAIM_LEASE}) runs out"
+                f"retry after its lease ({CLAIM_LEASE}) runs out",
+                retry_after=CLAIM_LEASE.total_seconds(),
             )
 
 

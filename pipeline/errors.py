@@ -133,3 +133,15 @@ class DeliveryRejected(DeliveryError):
     """The SMTP server refused the digest for good (5xx, bad login, bad address)."""
 
     transient = False
+
+
+class DeliveryInDoubt(DeliveryError):
+    """Another run holds the claim to send (it may be sending, or have died mid-send).
+
+    ``retry_after`` is the rest of its lease: after that the claim can be taken
+    over, and Airflow's retry policy waits that long instead of guessing.
+    """
+
+    def __init__(self, message: str, *, retry_after: float) -> None:
+        self.retry_after = retry_after
+        super().__init__(message)

@@ -180,6 +180,7 @@ def test_retry_policy_fails_permanent_errors_and_retries_transient_ones(
         ConfigError,
         DatabaseUnavailable,
         DeliveryError,
+        DeliveryInDoubt,
         TransientFetchError,
     )
 
@@ -193,6 +194,8 @@ def test_retry_policy_fails_permanent_errors_and_retries_transient_ones(
         assert decision.action is RetryAction.RETRY and decision.retry_delay is None
     asked = policy.evaluate(TransientFetchError("429", retry_after=120.0), 1, 4)
     assert asked.retry_delay == timedelta(seconds=120)
+    in_doubt = policy.evaluate(DeliveryInDoubt("claimed", retry_after=900.0), 1, 4)
+    assert in_doubt.retry_delay == timedelta(minutes=15)  # waits out the other run's lease
     capped = policy.evaluate(TransientFetchError("429", retry_after=86400.0), 1, 4)
     assert capped.retry_delay == timedelta(hours=1)
     # not newsmon's: Airflow's own retries with exponential backoff
