@@ -27,7 +27,7 @@ from pipeline import feed_health
 from pipeline.articles import apply_extraction
 from pipeline.enrich import Toolkit, enrich_article
 from pipeline.errors import ExtractionError, FeedParseError, FetchError, NewsmonError
-from pipeline.extract import extract_article
+from pipeline.extract import Extracted, extract_article
 from pipeline.feeds import FeedEntry, parse_feed
 from pipeline.fetch import FetchRequest, FetchResult, fetch_all
 from pipeline.report import StageReport
@@ -239,18 +239,53 @@ def fetch_pages(
     requests = [FetchRequest(url=e.url, kind="page", key=e.id) for e in entries]
     results = fetch_all(kit.settings.fetch, requests)
     for entry, result in zip(entries, results, strict=True):
+        # Extraction is the expensive part: done before the transaction, so a
+        # writer lock (SQLite) or row lock (PostgreSQL) is held for milliseconds.
+        page = _extract(entry, result, now)
         try:
             with session_scope(engine) as session:
-                _store_page(session, kit, entry, result, outlets.get(entry.feed_id), now, report)
+                _store_page(session, kit, entry, page, outlets.get(entry.feed_id), now, report)
         except NewsmonError as exc:
             report.error(exc.kind, entry.url, str(exc))
+
+
+@dataclass(frozen=True)
+class _Page:
+    """What fetching and extracting one entry's page gave: an extraction or an error."""
+
+    extracted: Extracted | None
+    html: bytes | None
+    error: NewsmonError | None
+
+
+def _extract(entry: Entry, result: FetchResult | FetchError, now: datetime) -> _Page:
+    if isinstance(result, FetchError):
+        return _Page(None, None, result)
+    try:
+        extracted = extract_article(
+            result.body,
+            result.url,
+            feed_title=entry.title,
+            feed_summary=entry.summary,
+            feed_published=entry.published_at,
+            now=now,
+        )
+    except ExtractionError as exc:
+        return _Page(None, result.body, exc)
+    except Exception as exc:
+        # A page that crashes the extractor would otherwise stay pending and
+        # abort every future pass (a poison pill): record it and give up on it.
+        log.warning("extraction crashed on %s", entry.url, exc_info=True)
+        crash = ExtractionError(f"extractor crashed: {type(exc).__name__}: {exc}")
+        return _Page(None, result.body, crash)
+    return _Page(extracted, result.body, None)
 
 
 def _store_page(
     session: Session,
     kit: Toolkit,
     entry: Entry,
-    result: FetchResult | FetchError,
+    page: _Page,
     outlet: str | None,
     now: datetime,
     report: StageReport,
@@ -261,34 +296,9 @@ def _store_page(
     row = session.get(Entry, entry.id, with_for_update=True, populate_existing=True)
     if row is None or row.status == "done":
         return  # another worker got here first
-    html: bytes | None = None
-    if isinstance(result, FetchError):
-        if _page_failed(row, result, kit, now, report):
-            return
-        # gave up on the page: keep what the feed said about it
-        extracted = None
-    else:
-        html = result.body
-        try:
-            extracted = extract_article(
-                html,
-                result.url,
-                feed_title=row.title,
-                feed_summary=row.summary,
-                feed_published=row.published_at,
-                now=now,
-            )
-        except ExtractionError as exc:
-            if _page_failed(row, exc, kit, now, report):
-                return
-            extracted = None
-        except Exception as exc:
-            # A page that crashes the extractor would otherwise stay pending and
-            # abort every future pass (a poison pill): record it and give up on it.
-            crash = ExtractionError(f"extractor crashed: {type(exc).__name__}: {exc}")
-            log.warning("extraction crashed on %s", row.url, exc_info=True)
-            _page_failed(row, crash, kit, now, report)
-            extracted = None
+    if page.error is not None and _page_failed(row, page.error, kit, now, report):
+        return  # retried on a later pass
+    extracted = page.extracted
     if extracted is None and not (row.summary or row.title):
         row.status = "gave-up"
         session.add(row)
@@ -299,9 +309,10 @@ def _store_page(
         article = Article(url=url, canonical_url=url, fetched_at=now, feed_id=row.feed_id)
     if extracted is not None:
         apply_extraction(article, extracted, fallback_title=row.title, outlet=outlet)
-        article.raw_html = zlib.compress(html, 6) if html else None
+        article.raw_html = zlib.compress(page.html, 6) if page.html else None
         report.add("pages_extracted")
     else:
+        # gave up on the page: keep what the feed said about it
         article.title = row.title
         article.text = row.summary or ""
         article.published_at = row.published_at
