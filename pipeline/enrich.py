@@ -60,6 +60,9 @@ def enrich_article(
         article.relevance_score = round(rel.score, 3)
         article.relevant = rel.relevant
         article.relevance_evidence = [dict(e) for e in rel.evidence]
+    if "dedup" in wanted or "stories" in wanted:
+        # other workers' duplicate/story decisions must see this one (and v.v.)
+        repo.serialize_enrichment(session)
     if "dedup" in wanted:
         session.add(article)
         session.flush()

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import func, or_
+from sqlalchemy import func, or_, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, SQLModel, col, delete, select
 
@@ -277,6 +277,26 @@ def digest_record(session: Session, day: date, recipient: str) -> Digest:
     return session.exec(
         select(Digest).where(Digest.day == day, Digest.recipient == recipient)
     ).one()
+
+
+# --- cross-worker serialisation ---------------------------------------------------------
+
+#: Arbitrary constant naming newsmon's enrichment lock (PostgreSQL advisory locks are ints).
+ENRICHMENT_LOCK = 0x6E65_7773  # "news"
+
+
+def serialize_enrichment(session: Session) -> None:
+    """Hold newsmon's enrichment lock until this transaction ends.
+
+    Duplicate and story decisions read what other articles are stored: two
+    workers deciding at the same moment would each miss the other's article
+    and open two roots or two stories for one event. On PostgreSQL a
+    transaction-scoped advisory lock makes those few milliseconds one at a
+    time across all workers; SQLite already serialises writers (BEGIN
+    IMMEDIATE), so there it is a no-op.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": ENRICHMENT_LOCK})
 
 
 # --- run bookkeeping -----------------------------------------------------------------

@@ -134,3 +134,35 @@ def test_unreachable_database_gives_one_line_error() -> None:
 def test_bad_url_is_a_storage_error() -> None:
     with pytest.raises(StorageError):
         make_engine("not a url at all")
+
+
+def test_enrichment_lock_serialises_workers_on_postgresql(pg_url: str) -> None:
+    """A second worker's duplicate/story decisions wait for the first one's commit."""
+    import threading
+    import time
+
+    engine = make_engine(pg_url)
+    migrate(engine)
+    first_locked = threading.Event()
+    order: list[str] = []
+
+    def first() -> None:
+        with session_scope(engine) as s:
+            repo.serialize_enrichment(s)
+            first_locked.set()
+            time.sleep(0.3)  # the second worker is blocked meanwhile, whatever this costs
+            order.append("first commits")
+
+    def second() -> None:
+        first_locked.wait(10)
+        with session_scope(engine) as s:
+            repo.serialize_enrichment(s)
+            order.append("second decides")
+
+    threads = [Thread(target=first), Thread(target=second)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(20)
+    engine.dispose()
+    assert order == ["first commits", "second decides"]
