@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import re
 import time
 import zlib
 from collections.abc import Mapping, Sequence
@@ -30,6 +29,7 @@ import httpcore
 import httpx
 
 from pipeline.config import FetchSettings
+from pipeline.content import Inflater, check_type, looks_like_html
 from pipeline.errors import (
     FetchError,
     FetchTimeout,
@@ -53,9 +53,6 @@ _ACCEPT = {
     "sitemap": "application/xml,text/xml;q=0.9,*/*;q=0.1",
     "robots": "text/plain,*/*;q=0.1",
 }
-_PAGE_TYPES = ("text/html", "application/xhtml+xml")
-_GENERIC_TYPES = ("", "application/octet-stream", "binary/octet-stream", "text/plain")
-_NEVER_FEED = ("image/", "audio/", "video/", "font/", "application/pdf", "application/zip")
 
 
 @dataclass(frozen=True)
@@ -103,53 +100,6 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
     except (TypeError, ValueError, IndexError):
         return None
     return max(0.0, min(when - (time.time() if now is None else now), 7 * 86400.0))
-
-
-class _Inflater:
-    """Incremental, output-bounded decoder for one Content-Encoding chain."""
-
-    def __init__(self, encodings: Sequence[str], cap: int, url: str) -> None:
-        self.cap, self.url, self.total = cap, url, 0
-        self._stages: list[object] = []
-        # Encodings are listed in the order applied; undo them in reverse.
-        for enc in reversed([e.strip().lower() for e in encodings if e.strip()]):
-            if enc in ("gzip", "x-gzip"):
-                self._stages.append(zlib.decompressobj(16 + zlib.MAX_WBITS))
-            elif enc == "deflate":
-                self._stages.append(["deflate", None])  # zlib or raw, decided on first bytes
-            elif enc == "br":
-                self._stages.append(brotli.Decompressor())
-            elif enc != "identity":
-                raise UnsupportedContent(f"unsupported content-encoding: {enc}", url=url)
-
-    def _run(self, stage: object, data: bytes, limit: int) -> bytes:
-        if isinstance(stage, list):  # deflate: zlib-wrapped per RFC, raw in practice too
-            if stage[1] is None:
-                raw = not data or (data[0] & 0x0F) != 8
-                stage[1] = zlib.decompressobj(-zlib.MAX_WBITS if raw else zlib.MAX_WBITS)
-            stage = stage[1]
-        if isinstance(stage, brotli.Decompressor):
-            out = [stage.process(data, output_buffer_limit=limit)]
-            size = len(out[0])
-            while size <= limit and not stage.can_accept_more_data():
-                out.append(stage.process(b"", output_buffer_limit=limit))
-                size += len(out[-1])
-            return b"".join(out)
-        assert isinstance(stage, type(zlib.decompressobj()))
-        out = [stage.decompress(data, limit)]
-        size = len(out[0])
-        while stage.unconsumed_tail and size <= limit:
-            out.append(stage.decompress(stage.unconsumed_tail, limit))
-            size += len(out[-1])
-        return b"".join(out)
-
-    def feed(self, data: bytes) -> bytes:
-        for stage in self._stages:
-            data = self._run(stage, data, self.cap - self.total + 1)
-        self.total += len(data)
-        if self.total > self.cap:
-            raise ResponseTooLarge(f"decoded body exceeds {self.cap} bytes", url=self.url)
-        return data
 
 
 @dataclass
@@ -249,7 +199,7 @@ class Fetcher:
         body = hop.body
         if req.kind == "sitemap" and body[:2] == b"\x1f\x8b":  # sitemap.xml.gz served as a file
             try:
-                body = _Inflater(["gzip"], cap, url).feed(body)
+                body = Inflater(["gzip"], cap, url).feed(body)
             except zlib.error as exc:
                 raise PermanentFetchError(f"corrupt gzip sitemap: {exc}", url=url) from exc
         digest = hashlib.sha256(body).hexdigest()
@@ -337,11 +287,11 @@ class Fetcher:
                 )
             if status >= 300 or status < 200:
                 raise PermanentFetchError(f"HTTP {status}", url=url, status=status)
-            sniff = _check_type(kind, headers.get("content-type", ""), url)
+            sniff = check_type(kind, headers.get("content-type", ""), url)
             length = headers.get("content-length", "")
             if length.isdigit() and int(length) > cap:
                 raise ResponseTooLarge(f"Content-Length {length} exceeds {cap}", url=url)
-            inflater = _Inflater(headers.get("content-encoding", "").split(","), cap, url)
+            inflater = Inflater(headers.get("content-encoding", "").split(","), cap, url)
             chunks: list[bytes] = []
             raw_total = 0
             async for raw in resp.aiter_raw():
@@ -437,40 +387,6 @@ def _flat_headers(headers: httpx.Headers) -> dict[str, str]:
         k = k.lower()
         out[k] = f"{out[k]}, {v}" if k in out else v
     return out
-
-
-def _check_type(kind: str, content_type: str, url: str) -> bool:
-    """Refuse content newsmon cannot read; True if the body must be sniffed for HTML.
-
-    Misconfigured servers (and Python's http.server for extension-less paths)
-    label pages as application/octet-stream or send no type at all; such a
-    page is accepted when its bytes look like HTML.
-    """
-    mime = content_type.split(";", 1)[0].strip().lower()
-    if kind == "robots":
-        return False
-    if kind == "page":
-        if mime in _PAGE_TYPES:
-            return False
-        if mime in _GENERIC_TYPES:
-            return True
-        raise UnsupportedContent(f"not an HTML page: {mime}", url=url)
-    if mime.startswith(_NEVER_FEED):
-        raise UnsupportedContent(f"not a {kind}: {mime}", url=url)
-    return False
-
-
-# the tags of the WHATWG MIME sniffing standard's HTML pattern, plus a few HTML5 ones
-_HTML_START = re.compile(
-    rb"^\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html|head|script|iframe|h1|div|font|table"
-    rb"|a|style|title|b|body|br|p|meta|article|main)[\s/>]",
-    re.I | re.S,
-)
-
-
-def looks_like_html(body: bytes) -> bool:
-    """WHATWG-style sniff of the first bytes: a doctype or a typical HTML start tag."""
-    return bool(_HTML_START.match(body[:1024].lstrip(b"\xef\xbb\xbf")))
 
 
 async def afetch_all(
