@@ -19,7 +19,8 @@ from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from pipeline.digest import DailyDigest, change_factor, clean_line
+from pipeline.digest import change_factor, clean_line
+from pipeline.digest_model import DailyDigest
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 LANGUAGES = ("de", "en")

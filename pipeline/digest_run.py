@@ -32,7 +32,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from pipeline.config import Settings
-from pipeline.digest import DailyDigest, build_digest
+from pipeline.digest import build_digest
+from pipeline.digest_model import DailyDigest
 from pipeline.digest_render import digest_to_json, render_html, render_text, subject
 from pipeline.errors import DeliveryError, DeliveryInDoubt
 from pipeline.mailer import (

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import and_, case, func, or_
 from sqlmodel import Session, col, select
 
-from pipeline.digest import (
+from pipeline.digest_model import (
     ActorCount,
     ActorRef,
     ArticleItem,

@@ -10,7 +10,8 @@ from xml.etree import ElementTree as ET
 import pytest
 
 from pipeline.config import SEEDS_DIR, Settings
-from pipeline.digest import ArticleItem, DayInput, build_digest, lead_of, sentences, trend_of
+from pipeline.digest import build_digest, lead_of, sentences, trend_of
+from pipeline.digest_model import ArticleItem, DayInput
 from pipeline.digest_render import render_html, render_text, subject
 from pipeline.digest_run import run_digest, write_atom_feed
 from storage.db import make_engine, migrate, session_scope
