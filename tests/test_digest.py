@@ -160,6 +160,12 @@ def test_text_and_html_in_both_languages(env) -> None:
     assert "Wednesday, 1 January 2020" in en_txt and "Follow-ups" in en_txt
     assert "Schließt an" in de_txt and "Continues" in en_txt
     assert "Stille Feeds" in de_txt and "Quiet feeds" in en_txt
+    # the plain-text part must read on its own: one actor per line
+    actor_lines = [line for line in de_txt.splitlines() if "(üblich" in line]
+    assert len(actor_lines) == len(d.actors) and all(
+        line.count("(üblich") == 1 for line in actor_lines
+    )
+    assert all(len(line) <= 998 for line in de_txt.splitlines())  # RFC 5322 line limit
     html = render_html(d, "en")
     assert html.startswith("<!DOCTYPE html>") and 'lang="en"' in html
     assert "prefers-color-scheme: dark" in html and "<img" not in html
