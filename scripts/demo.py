@@ -1,11 +1,13 @@
 """Offline demo: a loopback news site, then init + ingest + digest against it.
 
-Run with `make demo`. Everything happens on 127.0.0.1 and in var/demo/; the
-digest of today is written to var/demo/digests/ (nothing is sent).
+Run with `make demo`. Everything happens on 127.0.0.1 and in var/demo/ (or
+$NEWSMON_DEMO_HOME); the digest of today is written to its digests/ folder
+(nothing is sent).
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
 import time
@@ -22,7 +24,7 @@ from tests.support.http_server import LoopbackServer  # noqa: E402
 
 
 def main() -> int:
-    home = ROOT / "var" / "demo"
+    home = Path(os.environ.get("NEWSMON_DEMO_HOME") or ROOT / "var" / "demo")
     shutil.rmtree(home, ignore_errors=True)
     home.mkdir(parents=True)
     started = time.monotonic()
