@@ -262,8 +262,3 @@ def _touch_story(session: Session, story_id: int | None, when: datetime) -> None
     story.first_seen_at = min(story.first_seen_at, when)
     story.last_seen_at = max(story.last_seen_at, when)
     session.add(story)
-
-
-def story_evidence(session: Session, a: Article, b: Article, **kw: Any) -> stories.StorySimilarity:
-    """Similarity of two stored articles (without actors), for explanations and tests."""
-    return stories.similarity(_features(session, a, set()), _features(session, b, set()), **kw)

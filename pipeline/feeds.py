@@ -196,6 +196,7 @@ def parse_feed(
     """
     if not body or not body.strip():
         raise FeedParseError(f"empty feed body: {url}")
+    # imported here: pipeline.jsonfeed builds on this module's FeedEntry/ParsedFeed
     from pipeline.jsonfeed import looks_like_json_feed, parse_json_feed
 
     if looks_like_json_feed(body):

@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, or_, select
 
 from pipeline import feed_health
 from pipeline.articles import apply_extraction
@@ -52,14 +52,15 @@ class _FeedJob:
 
 
 def due_feeds(session: Session, now: datetime, shard: int, shards: int) -> list[_FeedJob]:
-    stmt = select(Feed).where(Feed.enabled)
-    feeds = [
-        f
-        for f in session.exec(stmt.order_by(col(Feed.id)))
-        if f.id is not None
-        and f.id % shards == shard
-        and (f.next_poll_at is None or f.next_poll_at <= now)
-    ]
+    feeds = session.exec(
+        select(Feed)
+        .where(
+            Feed.enabled,
+            col(Feed.id) % shards == shard,
+            or_(col(Feed.next_poll_at).is_(None), col(Feed.next_poll_at) <= now),
+        )
+        .order_by(col(Feed.id))
+    )
     return [
         _FeedJob(f.id, f.url, f.etag, f.last_modified, f.content_hash)
         for f in feeds
@@ -141,7 +142,7 @@ def _record_feed_outcome(
     if attempt.duration_ms == 0:
         attempt.duration_ms = elapsed_ms
     session.add(feed)
-    repo.record_attempt(session, attempt)
+    session.add(attempt)
 
 
 def _feed_succeeded(
@@ -352,6 +353,5 @@ def _page_failed(
 
 
 def pending_count(session: Session) -> int:
-    return len(
-        session.exec(select(Entry.id).where(col(Entry.status).in_(("pending", "failed")))).all()
-    )
+    stmt = select(func.count()).select_from(Entry)
+    return int(session.exec(stmt.where(col(Entry.status).in_(("pending", "failed")))).one())

@@ -11,6 +11,7 @@ import logging
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 from sqlalchemy.engine import Engine
 from sqlmodel import select
@@ -184,14 +185,13 @@ def digest(
     recipients: Sequence[str] | None = None,
     resend: bool = False,
     smtp_url: str | None = None,
-    out_dir: object = None,
+    out_dir: Path | None = None,
 ) -> StageReport:
     """Rebuild the digest of ``day`` from stored articles; send it only when asked.
 
     Raises DeliveryError (transient) when any recipient could not be reached;
     recipients already served are recorded and skipped on the retry.
     """
-    from pathlib import Path
 
     from pipeline.digest_run import run_digest
 
@@ -204,7 +204,7 @@ def digest(
             send=send,
             recipients=recipients,
             resend=resend,
-            out_dir=Path(str(out_dir)) if out_dir is not None else None,
+            out_dir=out_dir,
             smtp_url=smtp_url,
         )
         report.add("stories", result.stories)

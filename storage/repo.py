@@ -22,9 +22,7 @@ from storage.models import (
     Digest,
     Entry,
     Feed,
-    FeedAttempt,
     Mention,
-    PipelineRun,
 )
 
 
@@ -88,10 +86,6 @@ def sync_feeds(session: Session, sources: Iterable[Any]) -> list[Feed]:
         session.add(feed)
     session.flush()
     return list(session.exec(select(Feed).where(col(Feed.url).in_(urls)).order_by(col(Feed.id))))
-
-
-def record_attempt(session: Session, attempt: FeedAttempt) -> None:
-    session.add(attempt)
 
 
 # --- entries (the page queue) --------------------------------------------------
@@ -161,17 +155,6 @@ def original_of(session: Session, article: Article) -> Article:
         seen.add(nxt.id)
         current = nxt
     return current
-
-
-def articles_in_window(
-    session: Session, start: datetime, end: datetime, *, relevant_only: bool = False
-) -> list[Article]:
-    """Articles first fetched (or published, for seeds) in [start, end)."""
-    when = func.coalesce(Article.fetched_at, Article.published_at)
-    stmt = select(Article).where(when >= start, when < end)
-    if relevant_only:
-        stmt = stmt.where(Article.relevant)
-    return list(session.exec(stmt.order_by(col(Article.id))))
 
 
 # --- actors ------------------------------------------------------------------------
@@ -297,10 +280,3 @@ def serialize_enrichment(session: Session) -> None:
     """
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": ENRICHMENT_LOCK})
-
-
-# --- run bookkeeping -----------------------------------------------------------------
-
-
-def record_run(session: Session, run: PipelineRun) -> None:
-    session.add(run)
