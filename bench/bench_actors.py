@@ -17,7 +17,7 @@ from typing import Any
 
 import trafilatura
 
-from pipeline.actors import Gazetteer, discover_candidates, tag
+from pipeline.enrich.actors import Gazetteer, discover_candidates, tag
 
 ROOT = Path(__file__).resolve().parent.parent
 FIX = ROOT / "tests" / "fixtures" / "actors"

@@ -24,9 +24,9 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from eval_extraction import SHARED, SUBSET, read_page, trafilatura_pages  # noqa: E402
 
+from pipeline.enrich.relevance import load_rules, score_relevance  # noqa: E402
 from pipeline.errors import ExtractionError  # noqa: E402
-from pipeline.extract import extract_article  # noqa: E402
-from pipeline.relevance import load_rules, score_relevance  # noqa: E402
+from pipeline.pages.extract import extract_article  # noqa: E402
 
 
 def main() -> None:

@@ -29,7 +29,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from pipeline import dedup
+from pipeline.enrich import fingerprints as dedup
 from storage import neardup
 from storage.db import make_engine, migrate
 from storage.models import Fingerprint

@@ -39,7 +39,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from pipeline.errors import ExtractionError  # noqa: E402
-from pipeline.extract import extract_article  # noqa: E402
+from pipeline.pages.extract import extract_article  # noqa: E402
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 SUBSET = ROOT / "tests" / "fixtures" / "extraction" / "corpus"

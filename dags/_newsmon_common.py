@@ -364,7 +364,7 @@ def send_alert(subject: str, body: str, env: Mapping[str, str] | None = None) ->
 
 def _smtp_send(url: str, msg: EmailMessage) -> None:
     # the digest's own mailer: same URL syntax, TLS/STARTTLS, timeouts and retries
-    from pipeline.mailer import parse_smtp_url, send_message
+    from pipeline.digest.mailer import parse_smtp_url, send_message
 
     send_message(msg, parse_smtp_url(url))
 

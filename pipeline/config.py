@@ -16,10 +16,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pipeline.errors import ConfigError
-
-#: Where the bundled configuration lives: the repository's seeds/ folder.
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-SEEDS_DIR = PROJECT_ROOT / "seeds"
+from seeds import SEEDS_DIR
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -40,7 +37,7 @@ def parse_networks(value: str) -> tuple[IPNetwork, ...]:
 
 @dataclass(frozen=True)
 class FetchSettings:
-    """Limits and manners of the HTTP client (see pipeline.fetch)."""
+    """Limits and manners of the HTTP client (see pipeline.net.client)."""
 
     user_agent: str = "newsmon/0.1 (+https://github.com/newsmon/newsmon; Korea news monitor)"
     contact: str = ""

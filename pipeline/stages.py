@@ -55,8 +55,8 @@ def _save_run(engine: Engine, report: StageReport, started: datetime) -> StageRe
 
 def init(settings: Settings) -> StageReport:
     """Create or migrate the schema, load seeds, sync feeds and actors."""
-    from pipeline.seed_loader import load_seed_articles
-    from pipeline.sources import load_feed_list
+    from pipeline.enrich.seed_store import load_seed_articles
+    from pipeline.feeds.feedlist import load_feed_list
     from storage import repo
 
     report = StageReport("init")
@@ -72,7 +72,7 @@ def init(settings: Settings) -> StageReport:
 
 def plan_shards(settings: Settings, shard_count: int) -> list[int]:
     """Shard numbers that have at least one enabled feed; also syncs the feed list."""
-    from pipeline.sources import load_feed_list
+    from pipeline.feeds.feedlist import load_feed_list
     from storage import repo
 
     sources = load_feed_list(settings.feeds_path)
@@ -91,9 +91,10 @@ def ingest(
     sync_feeds: bool | None = None,
 ) -> StageReport:
     """Poll the due feeds of one shard and store their new articles."""
-    from pipeline.enrich import Toolkit
-    from pipeline.ingest import due_feeds, fetch_pages, poll_feeds
-    from pipeline.sources import load_feed_list
+    from pipeline.enrich.steps import Toolkit
+    from pipeline.feeds.feedlist import load_feed_list
+    from pipeline.feeds.poll import due_feeds, poll_feeds
+    from pipeline.pages.fetch import fetch_pages
     from storage import repo
 
     if shards < 1 or not 0 <= shard < shards:
@@ -118,8 +119,8 @@ def ingest(
 
 def process_pending(settings: Settings, *, now: datetime | None = None) -> StageReport:
     """Retry page fetches that failed or were left over by an interrupted run."""
-    from pipeline.enrich import Toolkit
-    from pipeline.ingest import fetch_pages
+    from pipeline.enrich.steps import Toolkit
+    from pipeline.pages.fetch import fetch_pages
 
     started = _now(now)
     report = StageReport("pending")
@@ -138,8 +139,8 @@ def reprocess(
     now: datetime | None = None,
 ) -> StageReport:
     """Re-run extraction and enrichment on stored articles fetched in [since, until)."""
-    from pipeline.enrich import ALL_STEPS, Toolkit
-    from pipeline.reprocess import article_ids_in_window, reprocess_articles
+    from pipeline.enrich.reprocess import article_ids_in_window, reprocess_articles
+    from pipeline.enrich.steps import ALL_STEPS, Toolkit
 
     unknown = set(steps) - set(ALL_STEPS)
     if unknown:
@@ -161,9 +162,9 @@ def ingest_window(
     A feed shows only its latest items, so a backfill cannot re-read the past
     from feeds; sitemaps are date-aware. Known pages are never fetched again.
     """
-    from pipeline.backfill import queue_sitemap_entries
-    from pipeline.enrich import Toolkit
-    from pipeline.ingest import fetch_pages
+    from pipeline.enrich.steps import Toolkit
+    from pipeline.feeds.backfill import queue_sitemap_entries
+    from pipeline.pages.fetch import fetch_pages
 
     started = _now(now)
     report = StageReport("ingest-window")
@@ -193,7 +194,7 @@ def digest(
     recipients already served are recorded and skipped on the retry.
     """
 
-    from pipeline.digest_run import run_digest
+    from pipeline.digest.deliver import run_digest
 
     report = StageReport("digest")
     with _engine(settings) as engine:

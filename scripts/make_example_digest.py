@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from pipeline.config import SEEDS_DIR, Settings  # noqa: E402
-from pipeline.digest_run import run_digest  # noqa: E402
+from pipeline.digest.deliver import run_digest  # noqa: E402
 from storage.db import make_engine, migrate  # noqa: E402
 
 

@@ -6,7 +6,7 @@ grouped by article, joined to the candidates' signatures; it touches only the
 rows that share a band, so its cost does not grow with the table.
 
 Storage does not import pipeline: callers pass the signature bytes and band
-keys that pipeline.dedup computed.
+keys that pipeline.enrich.fingerprints computed.
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import func, or_, text
 from sqlalchemy.dialects import postgresql, sqlite
@@ -24,6 +24,41 @@ from storage.models import (
     Feed,
     Mention,
 )
+
+
+class FeedSpec(Protocol):
+    """What storage needs of a configured feed (pipeline.feeds.feedlist.FeedSource has it).
+
+    A protocol rather than an import keeps storage below pipeline.
+    """
+
+    @property
+    def url(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def language(self) -> str | None: ...
+    @property
+    def outlet(self) -> str | None: ...
+    @property
+    def tags(self) -> Sequence[str]: ...
+    @property
+    def sitemap(self) -> str | None: ...
+    @property
+    def poll_minutes(self) -> int | None: ...
+
+
+class ActorSpec(Protocol):
+    """What storage needs of a gazetteer actor (pipeline.enrich.gazetteer.Actor has it)."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def type(self) -> str: ...
+    @property
+    def country(self) -> str | None: ...
 
 
 def utcnow() -> datetime:
@@ -52,11 +87,10 @@ def insert_ignore(
 # --- feeds -------------------------------------------------------------------
 
 
-def sync_feeds(session: Session, sources: Iterable[Any]) -> list[Feed]:
+def sync_feeds(session: Session, sources: Iterable[FeedSpec]) -> list[Feed]:
     """Mirror the configured feed list into the feed table, keeping polling state.
 
-    ``sources`` are pipeline.sources.FeedSource values (duck-typed here so that
-    storage does not import pipeline). Feeds no longer configured are disabled,
+    Feeds no longer configured are disabled,
     not deleted: their history stays.
     """
     now = utcnow()
@@ -74,8 +108,8 @@ def sync_feeds(session: Session, sources: Iterable[Any]) -> list[Feed]:
         feed.language = src.language
         feed.outlet = src.outlet
         feed.tags = list(src.tags)
-        feed.sitemap_url = getattr(src, "sitemap", None)
-        if getattr(src, "poll_minutes", None):
+        feed.sitemap_url = src.sitemap
+        if src.poll_minutes:
             feed.poll_interval_s = int(src.poll_minutes) * 60
         if feed.disabled_reason == "removed from feed list":
             feed.enabled, feed.disabled_reason = True, None
@@ -160,8 +194,8 @@ def original_of(session: Session, article: Article) -> Article:
 # --- actors ------------------------------------------------------------------------
 
 
-def sync_actors(session: Session, actors: Iterable[Any]) -> int:
-    """Mirror gazetteer actors (pipeline.actors.Actor values) into the actor table.
+def sync_actors(session: Session, actors: Iterable[ActorSpec]) -> int:
+    """Mirror gazetteer actors into the actor table.
 
     Two concurrent ingest runs may meet the same new actor at once: insert_ignore
     makes the second wait and find the row instead of failing on the key, and

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from pipeline.actors import Actor, Gazetteer, Mention, Role, discover_candidates, tag
+from pipeline.enrich.actors import Actor, Gazetteer, Mention, Role, discover_candidates, tag
 from pipeline.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parent.parent

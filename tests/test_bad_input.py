@@ -25,7 +25,7 @@ from sqlmodel import Session, col, select
 from pipeline import stages
 from pipeline.config import Settings
 from pipeline.errors import BlockedAddress, FetchError
-from pipeline.netpolicy import AddressPolicy
+from pipeline.net.addresses import AddressPolicy
 from storage.db import make_engine, session_scope
 from storage.models import Article, Entry, Feed, FeedAttempt
 from tests.support.faulty_site import FaultySite, load_articles, page_html
@@ -370,7 +370,7 @@ POISON = (
 
 def test_extract_article_survives_a_broken_canonical_href() -> None:
     from pipeline.errors import ExtractionError
-    from pipeline.extract import extract_article
+    from pipeline.pages.extract import extract_article
 
     with contextlib.suppress(ExtractionError):
         extract_article(POISON, "http://127.0.0.1/p")

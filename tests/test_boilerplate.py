@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.boilerplate import clean_text, load_rules, parse_rules
 from pipeline.errors import ConfigError
+from pipeline.pages.boilerplate import clean_text, load_rules, parse_rules
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import dedup
+from pipeline.enrich import fingerprints as dedup
 
 FIXTURES = Path(__file__).parent / "fixtures" / "dedup"
 

@@ -10,12 +10,12 @@ from xml.etree import ElementTree as ET
 import pytest
 
 from pipeline.config import SEEDS_DIR, Settings
-from pipeline.digest import build_digest, lead_of, sentences, trend_of
-from pipeline.digest_model import ArticleItem, DayInput
-from pipeline.digest_render import render_html, render_text, subject
-from pipeline.digest_run import run_digest, write_atom_feed
+from pipeline.digest.build import build_digest, lead_of, sentences, trend_of
+from pipeline.digest.collect import collect_day, day_window
+from pipeline.digest.deliver import run_digest, write_atom_feed
+from pipeline.digest.model import ArticleItem, DayInput
+from pipeline.digest.render import render_html, render_text, subject
 from storage.db import make_engine, migrate, session_scope
-from storage.digest_queries import collect_day, day_window
 from storage.models import Digest
 from tests.fixtures.digest import scenario as sc
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.config import SEEDS_DIR, Settings
-from pipeline.digest_run import run_digest
+from pipeline.digest.deliver import run_digest
 from storage.db import make_engine, migrate
 from tests.fixtures.digest import scenario as sc
 

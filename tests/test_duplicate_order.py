@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from sqlmodel import Session, select
 
 from pipeline.config import SEEDS_DIR, Settings
-from pipeline.enrich import Toolkit, enrich_article
+from pipeline.enrich.steps import Toolkit, enrich_article
 from storage.db import make_engine, migrate, session_scope
 from storage.models import Article
 

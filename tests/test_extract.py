@@ -12,7 +12,7 @@ import pytest
 import trafilatura
 
 from pipeline.errors import ExtractionError
-from pipeline.extract import extract_article
+from pipeline.pages.extract import extract_article
 
 CORPUS = Path(__file__).parent / "fixtures" / "extraction" / "corpus"
 FR_URL = (
@@ -191,7 +191,7 @@ SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 
 
 def test_language_of_seed_and_corpus_texts(fr_page: bytes) -> None:
-    from pipeline.language import detect_language
+    from pipeline.pages.language import detect_language
 
     seed = (SEEDS / "001_5c9c65ed078379a1.txt").read_text(encoding="utf-8")
     assert detect_language(seed) == "de"
@@ -226,13 +226,13 @@ def test_language_of_seed_and_corpus_texts(fr_page: bytes) -> None:
     ],
 )
 def test_wire_agencies(text: str, expected: tuple[str, ...]) -> None:
-    from pipeline.wire import detect_wire_agencies
+    from pipeline.pages.wire import detect_wire_agencies
 
     assert detect_wire_agencies(text) == expected
 
 
 def test_wire_agencies_of_seeds() -> None:
-    from pipeline.wire import detect_wire_agencies
+    from pipeline.pages.wire import detect_wire_agencies
 
     found = {
         p.name[:3]: detect_wire_agencies(p.read_text(encoding="utf-8"))

@@ -19,7 +19,7 @@ from sqlmodel import Session, col, select
 
 from pipeline import stages
 from pipeline.config import Settings
-from pipeline.ingest import pending_count
+from pipeline.pages.fetch import pending_count
 from storage.db import make_engine
 from storage.models import Article, Entry
 from tests.support.faulty_site import FAULT_MODES, FaultySite, store_problems
@@ -146,7 +146,7 @@ def test_digest_task_retried_after_success_and_after_failures(
     """
     from sqlalchemy import update
 
-    from pipeline.digest_run import CLAIM_LEASE
+    from pipeline.digest.deliver import CLAIM_LEASE
     from pipeline.errors import DeliveryError
     from storage.models import Digest
     from tests.support.smtp_server import SmtpInbox

@@ -8,8 +8,9 @@ from pathlib import Path
 
 from sqlmodel import Session, select
 
-from pipeline import feed_health, stages
+from pipeline import stages
 from pipeline.config import Settings
+from pipeline.feeds import health as feed_health
 from storage.db import make_engine
 from storage.models import Feed, FeedAttempt
 from tests.support.http_server import LoopbackServer

@@ -1,4 +1,4 @@
-"""pipeline.feeds and pipeline.urls over real feeds (tests/fixtures/feeds, see its README)."""
+"""pipeline.feeds.parse and pipeline.net.urls over real feeds (fixtures: tests/fixtures/feeds)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from pipeline.errors import FeedParseError
-from pipeline.feeds import ParsedFeed, html_to_text, parse_feed
-from pipeline.urls import normalize_url
+from pipeline.feeds.parse import ParsedFeed, html_to_text, parse_feed
+from pipeline.net.urls import normalize_url
 
 FIXTURES = Path(__file__).parent / "fixtures" / "feeds"
 #: folder -> minimum number of files that must yield entries (guards against a

@@ -1,4 +1,4 @@
-"""pipeline.fetch over real loopback servers: conditional GET, caps, hostile servers, politeness."""
+"""pipeline.net.client over loopback servers: conditional GET, caps, hostile servers, politeness."""
 
 from __future__ import annotations
 
@@ -24,8 +24,8 @@ from pipeline.errors import (
     TransientFetchError,
     UnsupportedContent,
 )
-from pipeline.fetch import Fetcher, FetchRequest, FetchResult, fetch_all, parse_retry_after
-from pipeline.netpolicy import AddressPolicy, is_public
+from pipeline.net.addresses import AddressPolicy, is_public
+from pipeline.net.client import Fetcher, FetchRequest, FetchResult, fetch_all, parse_retry_after
 from tests.support import LoopbackServer, loopback_servers
 
 FIXTURES = Path(__file__).parent / "fixtures" / "feeds"

@@ -21,12 +21,12 @@ from datetime import UTC, datetime
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pipeline.boilerplate import clean_text
 from pipeline.config import SEEDS_DIR
+from pipeline.enrich.relevance import load_rules, score_relevance
 from pipeline.errors import ExtractionError, FeedParseError
-from pipeline.extract import extract_article
-from pipeline.feeds import MAX_SUMMARY_CHARS, MAX_TITLE_CHARS, parse_feed
-from pipeline.relevance import load_rules, score_relevance
+from pipeline.feeds.parse import MAX_SUMMARY_CHARS, MAX_TITLE_CHARS, parse_feed
+from pipeline.pages.boilerplate import clean_text
+from pipeline.pages.extract import extract_article
 
 SCALE = max(1, int(os.environ.get("NEWSMON_FUZZ_EXAMPLES", "1")))
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)

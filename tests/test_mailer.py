@@ -17,9 +17,9 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 from sqlmodel import select
 
 from pipeline.config import SEEDS_DIR, Settings
-from pipeline.digest_run import CLAIM_LEASE, run_digest
+from pipeline.digest.deliver import CLAIM_LEASE, run_digest
+from pipeline.digest.mailer import build_message, parse_smtp_url, sanitize_header, send_message
 from pipeline.errors import ConfigError, DeliveryError, DeliveryRejected
-from pipeline.mailer import build_message, parse_smtp_url, sanitize_header, send_message
 from storage.db import make_engine, migrate, session_scope
 from storage.models import Digest
 from tests.fixtures.digest import scenario as sc

@@ -16,7 +16,8 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, func, select
 
-from pipeline import dedup, duplicates
+from pipeline.enrich import duplicates, story_assign
+from pipeline.enrich import fingerprints as dedup
 from storage import neardup
 from storage.db import make_engine, migrate, session_scope
 from storage.models import Article, Fingerprint, LshBand, Story
@@ -75,7 +76,7 @@ def _ingest(session: Session, a: Article) -> duplicates.Verdict:
     a.duplicate_of, a.duplicate_kind = v.of, v.kind
     a.duplicate_evidence = dict(v.evidence) if v.kind else None
     duplicates.index_article(session, a)
-    duplicates.assign_story(session, a)
+    story_assign.assign_story(session, a)
     session.add(a)
     session.flush()
     return v
@@ -179,7 +180,7 @@ def test_story_is_stable_and_grows_in_window(engine: Engine, texts: dict[str, st
             _ingest(s, x)
         assert a.story_id == b.story_id != c.story_id
         first = b.story_id
-        assert duplicates.assign_story(s, b) == first  # stable on re-run
+        assert story_assign.assign_story(s, b) == first  # stable on re-run
         story = s.get(Story, first)
         assert story is not None and story.first_article_id == a.id
         # outside the window the same text starts a new story
@@ -193,5 +194,5 @@ def test_story_is_stable_and_grows_in_window(engine: Engine, texts: dict[str, st
         far.canonical_url = "https://x.example/far"
         v = duplicates.find_duplicate(s, far)
         assert v.kind == "near"  # duplicates ignore time; stories do not
-        assert duplicates.assign_story(s, far) != first
+        assert story_assign.assign_story(s, far) != first
         assert s.exec(select(func.count()).select_from(Story)).one() >= 3

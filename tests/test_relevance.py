@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from pipeline.enrich.relevance import RelevanceRules, load_rules, score_relevance
 from pipeline.errors import ConfigError
-from pipeline.relevance import RelevanceRules, load_rules, score_relevance
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).parent / "fixtures" / "relevance"
@@ -118,7 +118,7 @@ def test_malformed_rules(tmp_path: Path) -> None:
 
 def test_prefiltered_matching_equals_the_full_regex_scan() -> None:
     """The Aho-Corasick prefilter is an optimisation only: same matches as finditer."""
-    from pipeline.relevance import _matches, _term_of
+    from pipeline.enrich.relevance import _matches, _term_of
 
     rules = load_rules(Path(__file__).parent.parent / "seeds" / "relevance.yaml")
     assert rules.prefixes is not None  # otherwise this test proves nothing

@@ -8,7 +8,7 @@ from sqlmodel import Session, select
 
 from pipeline import stages
 from pipeline.config import SEEDS_DIR, Settings
-from pipeline.seeds import load_seeds, parse_header
+from pipeline.enrich.seed_corpus import load_seeds, parse_header
 from storage.db import make_engine
 from storage.models import Article, Mention
 

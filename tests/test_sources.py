@@ -1,4 +1,4 @@
-"""pipeline.sources (feed list, OPML, autodiscovery) and pipeline.sitemaps."""
+"""pipeline.feeds.feedlist (feed list, OPML, autodiscovery) and pipeline.feeds.sitemaps."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import pytest
 
 from pipeline.config import SEEDS_DIR
 from pipeline.errors import ConfigError, FeedParseError
-from pipeline.sitemaps import parse_news_sitemap, parse_sitemap
-from pipeline.sources import FeedSource, discover_feeds, load_feed_list, parse_opml, to_opml
+from pipeline.feeds.feedlist import FeedSource, discover_feeds, load_feed_list, parse_opml, to_opml
+from pipeline.feeds.sitemaps import parse_news_sitemap, parse_sitemap
 
 
 def test_shipped_feed_list_loads_and_round_trips_through_opml(tmp_path: Path) -> None:

@@ -16,9 +16,10 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session
 
-from pipeline import duplicates, stories
-from pipeline.actors import Gazetteer, tag
-from pipeline.enrich import store_mentions
+from pipeline.enrich import duplicates, story_assign
+from pipeline.enrich import story_similarity as stories
+from pipeline.enrich.actors import Gazetteer, tag
+from pipeline.enrich.steps import store_mentions
 from storage.db import make_engine, migrate, session_scope
 from storage.models import Article
 
@@ -156,7 +157,7 @@ def test_story_id_agreement_on_semeval_pairs(tmp_path: Path, gazetteer: Gazettee
             v = duplicates.find_duplicate(s, a)
             a.duplicate_of, a.duplicate_kind = v.of, v.kind
             duplicates.index_article(s, a)
-            duplicates.assign_story(s, a)
+            story_assign.assign_story(s, a)
             assert a.id is not None
             ids[key] = a.id
         story = {k: s.get(Article, i).story_id for k, i in ids.items()}  # type: ignore[union-attr]

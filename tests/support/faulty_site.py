@@ -226,7 +226,7 @@ def store_problems(engine: Any) -> list[str]:
     from sqlalchemy import text as sql
     from sqlmodel import Session, select
 
-    from pipeline.dedup import content_hash
+    from pipeline.enrich.fingerprints import content_hash
     from storage.models import Article, Entry
 
     problems: list[str] = []

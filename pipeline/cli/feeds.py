@@ -1,0 +1,111 @@
+"""``newsmon feeds ...``: list, check health, import/export OPML, discover."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import yaml
+
+from pipeline.config import Settings
+from pipeline.errors import ConfigError, FetchError
+from pipeline.feeds.health import is_quiet
+
+
+def run_feeds_command(args: argparse.Namespace, settings: Settings) -> int:
+    from pipeline.feeds.feedlist import FeedSource, load_feed_list, to_opml
+
+    cmd = args.feeds_command
+    if cmd == "list":
+        for src in load_feed_list(settings.feeds_path):
+            print(f"{src.name}\t{src.language or '-'}\t{src.url}")
+        return 0
+    if cmd == "export":
+        sys.stdout.write(to_opml(load_feed_list(settings.feeds_path)))
+        return 0
+    if cmd == "import":
+        current = load_feed_list(settings.feeds_path) if settings.feeds_path.exists() else []
+        incoming = load_feed_list(Path(args.file))
+        known = {s.url for s in current}
+        added: list[FeedSource] = [s for s in incoming if s.url not in known]
+        _write_feed_yaml(settings.feeds_path, [*current, *added])
+        print(f"imported {len(added)} new feeds ({len(incoming) - len(added)} already listed)")
+        return 0
+    if cmd == "discover":
+        return _discover(args.url, settings)
+    return _check(settings)
+
+
+def _write_feed_yaml(path: Path, sources: list[object]) -> None:
+    items = []
+    for s in sources:
+        item = {
+            k: v for k, v in vars(s).items() if v not in (None, (), []) and not k.startswith("_")
+        }
+        if "tags" in item:
+            item["tags"] = list(item["tags"])
+        items.append(item)
+    text = yaml.safe_dump({"feeds": items}, allow_unicode=True, sort_keys=False)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)
+
+
+def _discover(url: str, settings: Settings) -> int:
+    from pipeline.feeds.feedlist import discover_feeds
+    from pipeline.net.client import FetchRequest, fetch_all
+
+    [result] = fetch_all(settings.fetch, [FetchRequest(url=url, kind="feed")])
+    if isinstance(result, FetchError):
+        raise result
+    found = discover_feeds(result.body, result.url)
+    for feed_url in found:
+        print(feed_url)
+    if not found:
+        print(f"newsmon: no feeds found on {url}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _check(settings: Settings) -> int:
+    from sqlmodel import Session, select
+
+    from storage.db import check_connection, make_engine
+    from storage.models import Feed
+
+    engine = make_engine(settings.database_url)
+    now = datetime.now(UTC)
+    try:
+        check_connection(engine)
+        with Session(engine) as session:
+            feeds = list(session.exec(select(Feed).order_by(Feed.name)))
+    finally:
+        engine.dispose()
+    if not feeds:
+        raise ConfigError("no feeds in the database yet: run 'newsmon init' first")
+    bad = 0
+    print("status\tfailures\tscore\tinterval\tlast success\tname\tdetail")
+    for f in feeds:
+        if not f.enabled:
+            status = "disabled"
+        elif f.consecutive_failures:
+            status = "failing"
+        elif f.last_polled_at and is_quiet(
+            f.last_new_entry_at, f.created_at, f.poll_interval_s, now
+        ):
+            status = "quiet"
+        elif f.last_polled_at is None:
+            status = "new"
+        else:
+            status = "ok"
+        bad += status in ("disabled", "failing")
+        last = f.last_success_at.strftime("%Y-%m-%d %H:%M") if f.last_success_at else "never"
+        detail = f.disabled_reason or f.last_error or ""
+        print(
+            f"{status}\t{f.consecutive_failures}\t{f.failure_score:.1f}\t"
+            f"{f.poll_interval_s // 60}m\t{last}\t{f.name}\t{detail}"
+        )
+    print(f"{len(feeds)} feeds, {bad} failing or disabled", file=sys.stderr)
+    return 0

@@ -1,0 +1,175 @@
+"""The digest's values: what one day's data looks like going in, and the digest coming out.
+
+Plain frozen dataclasses, shared by pipeline.digest.collect (which fills
+DayInput), pipeline.digest.build (which builds DailyDigest) and
+pipeline.digest.render (which turns it into text and HTML).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+# --- input -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ActorRef:
+    id: str
+    name: str
+    type: str
+    country: str | None = None
+
+
+@dataclass(frozen=True)
+class ArticleItem:
+    """One relevant article of the day, with its enrichment."""
+
+    id: int
+    title: str
+    url: str
+    source: str
+    fetched_at: datetime
+    published_at: datetime | None = None
+    language: str | None = None
+    text: str = ""
+    description: str | None = None
+    feed_summary: str | None = None
+    story_id: int | None = None
+    duplicate_of: int | None = None
+    duplicate_kind: str | None = None
+    wire_agencies: tuple[str, ...] = ()
+    relevance_score: float = 0.0
+    actors: tuple[ActorRef, ...] = ()
+    is_seed: bool = False
+
+    @property
+    def when(self) -> datetime:
+        return self.published_at or self.fetched_at
+
+
+@dataclass(frozen=True)
+class KnownRef:
+    """What was known before the day: the earliest earlier (or seed) article."""
+
+    article_id: int
+    title: str
+    url: str | None
+    when: datetime
+    is_seed: bool
+    seed_name: str | None = None
+    earlier_articles: int = 1
+
+
+@dataclass(frozen=True)
+class ActorCount:
+    actor: ActorRef
+    today: int  # distinct original articles of the day naming the actor
+    baseline: float  # mean daily articles over the previous baseline_days
+
+
+@dataclass(frozen=True)
+class Candidate:
+    name: str
+    mentions: int
+    evidence: str | None = None
+    example_title: str | None = None
+
+
+@dataclass(frozen=True)
+class FeedProblem:
+    name: str
+    url: str
+    detail: str
+
+
+@dataclass(frozen=True)
+class Health:
+    seen: int = 0  # articles stored in the window, relevant or not
+    kept: int = 0  # relevant ones
+    duplicates: int = 0  # relevant ones that repeat another article
+    failed_feeds: tuple[FeedProblem, ...] = ()
+    quiet_feeds: tuple[FeedProblem, ...] = ()
+    not_extracted: int = 0
+    not_extracted_examples: tuple[FeedProblem, ...] = ()
+    runs: int = 0
+    run_errors: int = 0
+
+
+@dataclass(frozen=True)
+class DayInput:
+    day: date
+    timezone: str
+    start: datetime  # UTC, inclusive
+    end: datetime  # UTC, exclusive
+    articles: tuple[ArticleItem, ...]
+    known_stories: Mapping[int, KnownRef] = field(default_factory=dict)
+    known_articles: Mapping[int, KnownRef] = field(default_factory=dict)
+    actors: tuple[ActorCount, ...] = ()
+    candidates: tuple[Candidate, ...] = ()
+    health: Health = field(default_factory=Health)
+    baseline_days: int = 28
+
+
+# --- output ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SourceLink:
+    outlet: str
+    when: datetime
+    url: str
+    title: str
+    language: str | None = None
+    kind: str | None = None  # for "also ran": url | exact | near | wire
+    article_id: int | None = None
+
+
+@dataclass(frozen=True)
+class StoryBlock:
+    key: str
+    headline: str
+    lead: str
+    actors: tuple[ActorRef, ...]
+    sources: tuple[SourceLink, ...]
+    also_ran: tuple[SourceLink, ...]
+    independent_sources: int
+    score: float
+    latest: datetime
+    follow_up: KnownRef | None = None
+
+
+@dataclass(frozen=True)
+class ActorLine:
+    actor: ActorRef
+    today: int
+    baseline: float
+    trend: str  # new | spike | up | steady | down
+
+
+@dataclass(frozen=True)
+class DailyDigest:
+    day: date
+    timezone: str
+    stories: tuple[StoryBlock, ...]
+    follow_ups: tuple[StoryBlock, ...]
+    actors: tuple[ActorLine, ...]
+    candidates: tuple[Candidate, ...]
+    health: Health
+    articles: int  # relevant articles shown (sources + also ran)
+    repeats_hidden: int  # copies of earlier articles with nothing new that day
+    baseline_days: int = 28
+
+    @property
+    def story_count(self) -> int:
+        return len(self.stories) + len(self.follow_ups)
+
+    @property
+    def quiet(self) -> bool:
+        return self.story_count == 0
+
+    @property
+    def top_headline(self) -> str | None:
+        ranked = sorted(self.stories + self.follow_ups, key=lambda s: -s.score)
+        return ranked[0].headline if ranked else None

@@ -1,0 +1,242 @@
+"""Same-story similarity across German and English (pure).
+
+Two articles written independently about one event share its actors, its
+places, its numbers and its rarer words, and appear within days of each
+other. Each of these is a feature; ``similarity`` combines them into one score
+in [0, 1] and ``SAME_STORY_THRESHOLD`` (chosen on the SemEval-2022 pairs, see
+docs/dedup.md) decides.
+
+Across languages only language-neutral evidence can match: actor ids from the
+gazetteer (pipeline.enrich.actors), numbers, and a small bilingual lexicon that maps
+the few words every Korea story uses ("Nordkorea" / "North Korea",
+"Pjöngjang" / "Pyongyang", "Gipfel" / "summit") to one token.
+
+Word weights are inverse document frequencies over a background: in
+assign_story, the articles of the same time window, so the words every
+article of the week uses ("Nordkorea", "Trump") count little.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+#: Score at or above which two articles are on the same story.
+SAME_STORY_THRESHOLD = 0.1
+
+WEIGHTS: Mapping[str, float] = {
+    "terms": 0.5,
+    "names": 0.2,
+    "actors": 0.1,
+    "numbers": 0.1,
+    "title": 0.1,
+}
+
+# Phrase -> language-neutral token. Applied to lower-cased text before tokenising.
+_LEXICON_PAIRS: list[tuple[str, str]] = [
+    (
+        r"\bnord[- ]?korea\w*|\bnorth[- ]korea\w*|\bn\. ?korea\w*|\bdprk\b|\bnk\b",
+        " xnorthkorea ",
+    ),
+    (r"\bs(?:ü|ue|u)d[- ]?korea\w*|\bsouth[- ]korea\w*|\bs\. ?korea\w*", " xsouthkorea "),
+    (r"\bpj(?:ö|oe)ngjang\w*|\bpyongyang\w*", " xpyongyang "),
+    (r"\bkim jong[- ]?un\w*", " xkimjongun "),
+    (r"\bmoon jae[- ]?in\w*", " xmoonjaein "),
+    (r"\bwei(?:ß|ss)e[nms]? haus\w*|\bwhite house\b", " xwhitehouse "),
+    (r"\bvereinigten? staaten\b|\bunited states\b|\busa\b|\bu\.s\.a?\b|\bus\b", " xusa "),
+    (r"\bvereinten? nationen\b|\bunited nations\b|\buno?\b", " xun "),
+    (r"\bpeking\w*|\bbeijing\w*", " xbeijing "),
+    (r"\bt(?:o|ō)kio\b|\btokyo\b", " xtokyo "),
+    (r"\bru(?:ss|ß)land\w*|\brussia\w*", " xrussia "),
+    (r"\bgipfel\w*|\bsummit\w*", " xsummit "),
+    (r"\bsanktion\w*|\bsanction\w*", " xsanction "),
+    (r"\batom\w*|\bnuklear\w*|\bnuclear\w*", " xnuclear "),
+    (r"\brakete\w*|\bmissile\w*", " xmissile "),
+    (r"\bcorona\w*|\bcovid\w*", " xcovid "),
+    (r"\brassis\w*|\bracis\w*", " xracism "),
+    (r"\bwaffenstillstand\w*|\bceasefire\w*|\barmistice\w*", " xarmistice "),
+    (r"\bgrenze\w*|\bborder\w*", " xborder "),
+    (r"\bverbindungsbüro\w*|\bliaison office\w*", " xliaisonoffice "),
+]
+# One alternation, one pass over the text (twenty separate passes dominated the cost).
+_LEXICON = re.compile("|".join(f"(?P<g{i}>{p})" for i, (p, _) in enumerate(_LEXICON_PAIRS)))
+_LEXICON_TOKENS = {f"g{i}": t for i, (_, t) in enumerate(_LEXICON_PAIRS)}
+
+_STOPWORDS = """
+    aber alle allem allen aller alles als also am an ander andere anderen auch auf aus bei beim
+    bereits bin bis bisher bist da dabei dafür damit dann darauf darum das dass davon dazu dein dem
+    den denen denn der deren des dessen die dies diese diesem diesen dieser dieses doch dort du
+    durch ein eine einem einen einer eines einige er es etwa euch für gab gegen gibt habe haben hat
+    hatte hatten hier hin hinter ich ihm ihn ihnen ihr ihre ihrem ihren ihrer im immer in ins ist
+    jede jedem jeden jeder jedoch jetzt kann kein keine keinen können könnte man mehr mein mit muss
+    nach nicht nichts noch nun nur ob oder ohne sehr sei seien sein seine seinem seinen seiner seit
+    sich sie sind so soll sollen sollte sondern sowie über um und uns unter vom von vor wann war
+    waren was weil weiter welche wenn wer werde werden wie wieder will wir wird wo worden wurde
+    wurden zu zum zur zwei zwischen heute sagte sagt laut erklärte hieß heißt jahr jahre jahren
+    a about after again against all also an and any are as at be been before being between both
+    but by can could did do does during each few for from further had has have having he her here
+    him his how i if in into is it its just me more most my no nor not now of off on once only or
+    other our out over own said same says she should so some such than that the their them then
+    there these they this those through to too under until up very was we were what when where
+    which while who whom why will with would you your new one two year years told according also
+    mr mrs ms would could last first week monday tuesday wednesday thursday friday saturday sunday
+    montag dienstag mittwoch donnerstag freitag samstag sonntag
+    """
+_STOP = frozenset(_STOPWORDS.split())
+_TOKEN = re.compile(r"[^\W\d_][\w'-]*|\d+(?:[.,]\d+)?", re.UNICODE)
+_YEAR = re.compile(r"(19|20)\d\d")
+
+
+@dataclass(frozen=True)
+class StoryFeatures:
+    """What one article contributes to story matching."""
+
+    terms: Mapping[str, int]  # content-word counts (stopwords removed, lexicon applied)
+    names: frozenset[str]  # capitalised words and lexicon tokens
+    numbers: frozenset[str]  # numbers other than years
+    title: frozenset[str]
+    actors: frozenset[str] = frozenset()
+    when: datetime | None = None
+    lang: str | None = None
+
+
+@dataclass(frozen=True)
+class Background:
+    """Inverse document frequencies of terms over a set of articles."""
+
+    weights: Mapping[str, float] = field(default_factory=dict)
+    docs: int = 0
+
+    def idf(self, term: str) -> float:
+        w = self.weights.get(term)
+        return w if w is not None else math.log(self.docs + 1) + 1.0
+
+
+def background(items: Iterable[StoryFeatures]) -> Background:
+    df: Counter[str] = Counter()
+    n = 0
+    for f in items:
+        df.update(set(f.terms) | {_actor_key(a) for a in f.actors})
+        n += 1
+    # precomputed once: similarity() looks terms up millions of times per window
+    return Background({t: math.log((n + 1) / (c + 1)) + 1.0 for t, c in df.items()}, n)
+
+
+def _actor_key(actor_id: str) -> str:
+    return f"@{actor_id}"
+
+
+def _fold(text: str) -> str:
+    text = unicodedata.normalize("NFKC", text).replace("\u00ad", "")
+    return _LEXICON.sub(lambda m: _LEXICON_TOKENS[m.lastgroup or ""], text.lower())
+
+
+def _tokens(text: str) -> list[str]:
+    return [
+        t
+        for t in _TOKEN.findall(_fold(text))
+        # two-digit numbers (ages, "Covid-19", days) match by accident too often
+        if t not in _STOP and len(t) > 2
+    ]
+
+
+def features(
+    title: str | None,
+    text: str,
+    *,
+    lang: str | None = None,
+    when: datetime | None = None,
+    actor_ids: Iterable[str] = (),
+) -> StoryFeatures:
+    body = f"{title or ''}\n{text}"
+    toks = _tokens(body)
+    words = Counter(t for t in toks if not t[0].isdigit())
+    numbers = frozenset(
+        t.replace(",", ".") for t in toks if t[0].isdigit() and not _YEAR.fullmatch(t)
+    )
+    # Capitalised words (names in English, names and nouns in German) and lexicon tokens.
+    caps = {
+        w.lower()
+        for w in re.findall(r"\b[A-ZÄÖÜ][\w-]{2,}", unicodedata.normalize("NFKC", body))
+        if w.lower() not in _STOP
+    }
+    names = frozenset({t for t in words if t.startswith("x") and t[1:].isalpha()} | caps)
+    title_terms = frozenset(t for t in _tokens(title or "") if not t[0].isdigit())
+    return StoryFeatures(
+        terms=dict(words),
+        names=names,
+        numbers=numbers,
+        title=title_terms,
+        actors=frozenset(actor_ids),
+        when=when,
+        lang=lang,
+    )
+
+
+def _cosine(a: Mapping[str, int], b: Mapping[str, int], bg: Background) -> float:
+    if not a or not b:
+        return 0.0
+    idf = bg.idf
+    wa = {t: (1 + math.log(c)) * idf(t) for t, c in a.items()}
+    wb = {t: (1 + math.log(c)) * idf(t) for t, c in b.items()}
+    dot = sum(w * wb[t] for t, w in wa.items() if t in wb)
+    na = math.sqrt(sum(w * w for w in wa.values()))
+    nb = math.sqrt(sum(w * w for w in wb.values()))
+    return dot / (na * nb) if na and nb else 0.0
+
+
+def _weighted_jaccard(a: frozenset[str], b: frozenset[str], bg: Background) -> float:
+    union = a | b
+    if not union:
+        return 0.0
+    return sum(bg.idf(t) for t in a & b) / sum(bg.idf(t) for t in union)
+
+
+def _jaccard(a: frozenset[str], b: frozenset[str]) -> float:
+    return len(a & b) / len(a | b) if a and b else 0.0
+
+
+@dataclass(frozen=True)
+class StorySimilarity:
+    score: float
+    parts: Mapping[str, float]
+
+    @property
+    def same_story(self) -> bool:
+        return self.score >= SAME_STORY_THRESHOLD
+
+
+def similarity(
+    a: StoryFeatures, b: StoryFeatures, bg: Background | None = None, *, window_days: int = 3
+) -> StorySimilarity:
+    """Same-story score of two articles with the contribution of each feature."""
+    bg = bg or Background()
+    parts = {
+        "terms": _cosine(a.terms, b.terms, bg),
+        "names": _weighted_jaccard(a.names, b.names, bg),
+        # One shared actor (a country, "Kim Jong Un") is weak evidence on its
+        # own: full weight needs three, however small the two sets are.
+        "actors": _weighted_jaccard(
+            frozenset(map(_actor_key, a.actors)), frozenset(map(_actor_key, b.actors)), bg
+        )
+        * min(1.0, len(a.actors & b.actors) / 3),
+        "numbers": min(1.0, len(a.numbers & b.numbers) / 3),
+        "title": _jaccard(a.title, b.title),
+    }
+    weights = dict(WEIGHTS)
+    if not a.actors or not b.actors:
+        # no tagger output on one side: the actor share goes to the other evidence
+        spare = weights.pop("actors")
+        weights = {k: w / (1 - spare) for k, w in weights.items()}
+    score = sum(weights[k] * parts[k] for k in weights)
+    if a.when is not None and b.when is not None:
+        days = abs((a.when - b.when).total_seconds()) / 86400
+        # full weight within a day, fading to half at the window's edge and beyond
+        parts["days"] = round(days, 2)
+        score *= 1.0 if days <= 1 else max(0.5, 1 - 0.5 * (days - 1) / max(window_days - 1, 1))
+    return StorySimilarity(round(score, 4), {k: round(v, 4) for k, v in parts.items()})
