@@ -5,8 +5,10 @@ the standard library and ``airflow.sdk`` are imported at module level. The
 pipeline package (SQLAlchemy, trafilatura, httpx, ...) is imported inside the
 functions that run in tasks and callbacks.
 
-Parse-time configuration is read from the environment only (cheap, no API
-call); Airflow Variables and Connections are read at run time.
+Parse-time configuration comes from pipeline.config.DagSettings (environment
+only: cheap, no API call); Airflow Connections are read at run time and turned
+into one pipeline.config.Settings. Windows, URL building and alert mail live in
+pipeline; this module is only glue.
 """
 
 from __future__ import annotations
@@ -14,16 +16,13 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Mapping, Sequence
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote
 
 from airflow.sdk import RetryDecision, RetryPolicy
 
 if TYPE_CHECKING:
-    from email.message import EmailMessage
-
-    from pipeline.config import Settings
+    from pipeline.config import DagSettings, Settings
     from pipeline.report import StageReport
 
 log = logging.getLogger("newsmon.airflow")
@@ -38,20 +37,6 @@ DIGESTS_URI = "newsmon://digests"
 
 #: Report keys whose non-zero value means "new articles were stored".
 NEW_ARTICLE_KEYS = ("articles_stored",)
-
-
-def dag_timezone() -> str:
-    """The digest's time zone; read at parse time because schedules depend on it."""
-    return os.environ.get("NEWSMON_TIMEZONE") or "Europe/Berlin"
-
-
-def env_int(name: str, default: int) -> int:
-    raw = os.environ.get(name, "")
-    try:
-        return int(raw) if raw.strip() else default
-    except ValueError:
-        log.warning("%s=%r is not an integer; using %d", name, raw, default)
-        return default
 
 
 # --- retries ---------------------------------------------------------------
@@ -86,36 +71,38 @@ class NewsmonRetryPolicy(RetryPolicy):
 
 def decide_retry(exception: BaseException) -> RetryDecision:
     """The retry decision for one exception (pure; unit-tested)."""
-    if not _is_newsmon_error(exception):
+    from pipeline.errors import NewsmonError  # no imports of its own: cheap at run time
+
+    if not isinstance(exception, NewsmonError):
         return RetryDecision.default()
     name = type(exception).__name__
-    if not getattr(exception, "transient", False):
+    if not exception.transient:
         return RetryDecision.fail(f"permanent error {name}: not retried")
-    retry_after = getattr(exception, "retry_after", None)
-    if isinstance(retry_after, int | float) and retry_after > 0:
+    retry_after = exception.retry_after
+    if retry_after is not None and retry_after > 0:
         # a server asked for a pause: honour it, but never park a task for hours
         delay = timedelta(seconds=min(float(retry_after), 3600.0))
         return RetryDecision.retry(delay=delay, reason=f"transient {name}: server asked to wait")
     return RetryDecision.retry(reason=f"transient error {name}: retrying with backoff")
 
 
-def _is_newsmon_error(exception: BaseException) -> bool:
-    # compare by name so this module never imports pipeline at parse time
-    return any(
-        c.__name__ == "NewsmonError" and c.__module__ == "pipeline.errors"
-        for c in type(exception).__mro__
-    )
+def dag_settings() -> DagSettings:
+    """The parse-time settings (schedules, shards, retries) from the environment."""
+    from pipeline.config import DagSettings
+
+    return DagSettings.from_env()
 
 
 def default_args(*, timeout: timedelta, retries: int = 3) -> dict[str, Any]:
     """default_args of every newsmon task.
 
-    NEWSMON_TASK_RETRIES overrides the retry count of every task (tests set 0
-    so that a failure shows at once instead of after the backoff).
+    NEWSMON_TASK_RETRIES (DagSettings.task_retries) overrides the retry count of
+    every task (tests set 0 so that a failure shows at once instead of after the backoff).
     """
+    configured = dag_settings().task_retries
     return {
         "owner": OWNER,
-        "retries": env_int("NEWSMON_TASK_RETRIES", retries),
+        "retries": retries if configured is None else configured,
         "retry_delay": timedelta(minutes=2),
         "retry_exponential_backoff": 2.0,
         "max_retry_delay": timedelta(minutes=30),
@@ -125,7 +112,7 @@ def default_args(*, timeout: timedelta, retries: int = 3) -> dict[str, Any]:
     }
 
 
-# --- run windows -------------------------------------------------------------
+# --- runs -------------------------------------------------------------
 
 
 def run_type_of(dag_run: Any) -> str:
@@ -134,122 +121,7 @@ def run_type_of(dag_run: Any) -> str:
     return str(getattr(value, "value", value))
 
 
-def digest_day(
-    *,
-    run_type: str,
-    tz: str,
-    interval_start: datetime | None,
-    logical_date: datetime | None,
-    now: datetime,
-    param_date: str | None,
-) -> date:
-    """The day a run covers: explicit param, else the data interval's day, else yesterday."""
-    from zoneinfo import ZoneInfo
-
-    if param_date:
-        return date.fromisoformat(param_date)
-    zone = ZoneInfo(tz)
-    if run_type in ("scheduled", "backfill") and interval_start is not None:
-        return interval_start.astimezone(zone).date()
-    ref = logical_date or now
-    return ref.astimezone(zone).date() - timedelta(days=1)
-
-
-def should_send(*, run_type: str, send: bool | None, dry_run: bool) -> bool:
-    """Scheduled and manual runs send by default; backfills only when asked; dry runs never."""
-    if dry_run:
-        return False
-    if send is not None:
-        return bool(send)
-    return run_type != "backfill"
-
-
-def reprocess_window(
-    *,
-    tz: str,
-    since: str | None,
-    until: str | None,
-    interval: tuple[datetime | None, datetime | None],
-    now: datetime,
-) -> tuple[datetime, datetime]:
-    """[since, until) as aware datetimes: params first, then the data interval, then yesterday."""
-    from zoneinfo import ZoneInfo
-
-    zone = ZoneInfo(tz)
-
-    def midnight(d: date) -> datetime:
-        return datetime(d.year, d.month, d.day, tzinfo=zone)
-
-    if since:
-        first = date.fromisoformat(since)
-        last = date.fromisoformat(until) if until else first + timedelta(days=1)
-        if last <= first:
-            raise ValueError(f"until ({last}) must be after since ({first})")
-        return midnight(first), midnight(last)
-    start, end = interval
-    if start is not None and end is not None and end > start:
-        return start, end
-    yesterday = now.astimezone(zone).date() - timedelta(days=1)
-    return midnight(yesterday), midnight(yesterday + timedelta(days=1))
-
-
 # --- settings from env + Airflow connections --------------------------------
-
-
-def smtp_url_from_connection(
-    host: str | None,
-    port: int | None,
-    login: str | None,
-    password: str | None,
-    extra: Mapping[str, Any],
-) -> str:
-    """Turn an Airflow SMTP connection into newsmon's smtp:// URL.
-
-    Follows the smtp provider's meaning of the extras: SSL unless
-    ``disable_ssl``; otherwise STARTTLS unless ``disable_tls``.
-    """
-    if not host:
-        raise ValueError("SMTP connection has no host")
-    ssl = not _truthy(extra.get("disable_ssl", False))
-    starttls = not ssl and not _truthy(extra.get("disable_tls", False))
-    auth = ""
-    if login:
-        auth = quote(login, safe="") + (":" + quote(password, safe="") if password else "") + "@"
-    scheme = "smtps" if ssl else "smtp"
-    netloc = f"{auth}{host}" + (f":{port}" if port else "")
-    return f"{scheme}://{netloc}" + ("?starttls=1" if starttls else "")
-
-
-def database_url_from_connection(
-    conn_type: str | None,
-    host: str | None,
-    port: int | None,
-    login: str | None,
-    password: str | None,
-    schema: str | None,
-    extra: Mapping[str, Any],
-) -> str:
-    """Turn an Airflow connection into an SQLAlchemy URL for newsmon's storage."""
-    if extra.get("sqlalchemy_url"):
-        return str(extra["sqlalchemy_url"])
-    kind = (conn_type or "").lower()
-    if kind == "sqlite":
-        return f"sqlite:///{host or ''}"
-    if kind in ("postgres", "postgresql"):
-        auth = ""
-        if login:
-            auth = (
-                quote(login, safe="") + (":" + quote(password, safe="") if password else "") + "@"
-            )
-        netloc = f"{auth}{host or 'localhost'}" + (f":{port}" if port else "")
-        return f"postgresql+psycopg://{netloc}/{schema or ''}"
-    raise ValueError(f"connection type {conn_type!r} is not supported for {DB_CONN_ID}")
-
-
-def _truthy(value: Any) -> bool:
-    if isinstance(value, str):
-        return value.strip().lower() in ("1", "true", "yes", "on")
-    return bool(value)
 
 
 def _connection(conn_id: str) -> Any | None:
@@ -270,11 +142,13 @@ def resolved_env(env: Mapping[str, str] | None = None) -> dict[str, str]:
     the ``newsmon_smtp`` connection beats NEWSMON_SMTP_URL (so an operator can
     manage mail from the UI). Secrets never reach the logs.
     """
+    from pipeline import config
+
     out = dict(os.environ if env is None else env)
     if not out.get("NEWSMON_DATABASE_URL"):
         conn = _connection(DB_CONN_ID)
         if conn is not None:
-            out["NEWSMON_DATABASE_URL"] = database_url_from_connection(
+            out["NEWSMON_DATABASE_URL"] = config.database_url_from_connection(
                 conn.conn_type,
                 conn.host,
                 conn.port,
@@ -286,7 +160,7 @@ def resolved_env(env: Mapping[str, str] | None = None) -> dict[str, str]:
     conn = _connection(SMTP_CONN_ID)
     if conn is not None and conn.host:
         extra = conn.extra_dejson
-        out["NEWSMON_SMTP_URL"] = smtp_url_from_connection(
+        out["NEWSMON_SMTP_URL"] = config.smtp_url_from_connection(
             conn.host, conn.port, conn.login, conn.password, extra
         )
         if extra.get("from_email") and not out.get("NEWSMON_DIGEST_FROM"):
@@ -325,50 +199,6 @@ def new_articles(results: Sequence[Mapping[str, Any] | None]) -> int:
     return total
 
 
-# --- alerts --------------------------------------------------------------------
-
-
-def send_alert(subject: str, body: str, env: Mapping[str, str] | None = None) -> bool:
-    """Email a short alert when SMTP is configured; returns whether one was sent.
-
-    Recipients: NEWSMON_ALERT_TO, else the digest recipients. Never raises: an
-    alert that cannot be delivered must not mask the failure it reports.
-    """
-    try:
-        values = resolved_env(env)
-        url = values.get("NEWSMON_SMTP_URL")
-        to = [
-            a.strip()
-            for a in (
-                values.get("NEWSMON_ALERT_TO") or values.get("NEWSMON_DIGEST_TO") or ""
-            ).split(",")
-            if a.strip()
-        ]
-        if not url or not to:
-            log.info("alert not emailed (no SMTP connection or no recipients): %s", subject)
-            return False
-        from email.message import EmailMessage
-
-        msg = EmailMessage()
-        msg["Subject"] = f"[newsmon] {subject}"
-        msg["From"] = values.get("NEWSMON_DIGEST_FROM") or "newsmon@localhost"
-        msg["To"] = ", ".join(to)
-        msg.set_content(body)
-        _smtp_send(url, msg)
-        log.info("alert emailed to %d recipient(s): %s", len(to), subject)
-        return True
-    except Exception as exc:
-        log.warning("alert could not be emailed (%s): %s", type(exc).__name__, subject)
-        return False
-
-
-def _smtp_send(url: str, msg: EmailMessage) -> None:
-    # the digest's own mailer: same URL syntax, TLS/STARTTLS, timeouts and retries
-    from pipeline.digest.mailer import parse_smtp_url, send_message
-
-    send_message(msg, parse_smtp_url(url))
-
-
 def on_task_failure(context: Mapping[str, Any]) -> None:
     """on_failure_callback: one log line, and a short email when SMTP is configured."""
     ti = context.get("ti") or context.get("task_instance")
@@ -385,7 +215,7 @@ def on_task_failure(context: Mapping[str, Any]) -> None:
     task = task_id if map_index in (-1, None) else f"{task_id}[{map_index}]"
     line = f"{dag_id}.{task} failed (run {run_id}, try {try_number}): {what}"
     log.error("newsmon task failure: %s", line)
-    send_alert(f"{dag_id}.{task} failed", line + "\n\nSee the task log in the Airflow UI.\n")
+    _alert(f"{dag_id}.{task} failed", line + "\n\nSee the task log in the Airflow UI.\n")
 
 
 def digest_deadline_missed(context: Mapping[str, Any] | None = None, **kwargs: Any) -> None:
@@ -404,4 +234,14 @@ def digest_deadline_missed(context: Mapping[str, Any] | None = None, **kwargs: A
     when = deadline.get("deadline_time") or datetime.now(UTC).isoformat()
     line = f"newsmon_digest run {run_id} has not finished by its deadline {when}"
     log.error("%s", line)
-    send_alert("digest not sent on time", line + "\n\nCheck newsmon_digest in the Airflow UI.\n")
+    _alert("digest not sent on time", line + "\n\nCheck newsmon_digest in the Airflow UI.\n")
+
+
+def _alert(subject: str, body: str) -> None:
+    """Email an operational alert through pipeline's mailer; never raises."""
+    try:
+        from pipeline.digest.mailer import send_alert
+
+        send_alert(newsmon_settings(), subject, body)
+    except Exception as exc:  # an alert must not mask the failure it reports
+        log.warning("alert could not be emailed (%s): %s", type(exc).__name__, subject)

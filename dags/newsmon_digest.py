@@ -9,15 +9,12 @@ from _newsmon_common import (
     DIGESTS_URI,
     OWNER,
     TAGS,
-    dag_timezone,
+    dag_settings,
     default_args,
-    digest_day,
     digest_deadline_missed,
-    env_int,
     newsmon_settings,
     report_result,
     run_type_of,
-    should_send,
 )
 from airflow.sdk import Asset, CronDataIntervalTimetable, Param, dag, get_current_context, task
 from airflow.sdk.definitions.callback import SyncCallback
@@ -90,7 +87,7 @@ def _deadline() -> DeadlineAlert | None:
     dag.test() of Airflow 3.3.2 cannot run a DAG with a deadline (it looks the
     alert up by the serialized dict instead of its id), hence the switch.
     """
-    minutes = env_int("NEWSMON_DIGEST_DEADLINE_MINUTES", 60)
+    minutes = dag_settings().digest_deadline_minutes
     if minutes <= 0:
         return None
     return DeadlineAlert(
@@ -104,7 +101,7 @@ def _deadline() -> DeadlineAlert | None:
 @dag(
     dag_id="newsmon_digest",
     description="Build and email the daily Korea news digest",
-    schedule=CronDataIntervalTimetable("0 7 * * *", timezone=dag_timezone()),
+    schedule=CronDataIntervalTimetable("0 7 * * *", timezone=dag_settings().timezone),
     start_date=datetime(2024, 1, 1, tzinfo=UTC),
     catchup=False,
     max_active_runs=1,
@@ -120,12 +117,14 @@ def newsmon_digest() -> None:
     @task(outlets=[Asset(DIGESTS_URI)])
     def build_digest() -> dict[str, Any]:
         from pipeline import stages
+        from pipeline.digest.deliver import should_send
+        from pipeline.windows import run_digest_day
 
         ctx = get_current_context()
         params = ctx["params"]
         run = ctx["dag_run"]
         settings = newsmon_settings()
-        day = digest_day(
+        day = run_digest_day(
             run_type=run_type_of(run),
             tz=settings.timezone,
             interval_start=ctx.get("data_interval_start"),

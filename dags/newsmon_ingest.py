@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -11,7 +10,7 @@ from _newsmon_common import (
     HTTP_POOL,
     OWNER,
     TAGS,
-    dag_timezone,
+    dag_settings,
     default_args,
     new_articles,
     newsmon_settings,
@@ -55,7 +54,7 @@ logs a one-line summary (feeds polled, new entries, stored, duplicates, failed).
     dag_id="newsmon_ingest",
     description="Poll feeds in shards, fetch, extract, filter, dedup, tag, store",
     schedule=CronDataIntervalTimetable(
-        os.environ.get("NEWSMON_INGEST_SCHEDULE") or "*/30 * * * *", timezone=dag_timezone()
+        dag_settings().ingest_schedule, timezone=dag_settings().timezone
     ),
     start_date=datetime(2024, 1, 1, tzinfo=UTC),
     catchup=False,
@@ -84,7 +83,7 @@ def newsmon_ingest() -> None:
     def plan_shards() -> list[dict[str, int]]:
         from pipeline import stages
 
-        shards = max(1, int(os.environ.get("NEWSMON_INGEST_SHARDS") or 4))
+        shards = dag_settings().ingest_shards
         planned = stages.plan_shards(newsmon_settings(), shards)
         print(f"plan: {len(planned)} of {shards} shards have enabled feeds: {planned}")
         return [{"shard": s, "shards": shards} for s in planned]

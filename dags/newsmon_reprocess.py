@@ -8,16 +8,17 @@ from typing import Any
 from _newsmon_common import (
     OWNER,
     TAGS,
-    dag_timezone,
+    dag_settings,
     default_args,
     newsmon_settings,
     report_result,
-    reprocess_window,
     run_type_of,
 )
 from airflow.sdk import CronDataIntervalTimetable, Param, dag, get_current_context, task
 
-STEPS = ["extract", "relevance", "dedup", "actors", "stories"]
+from pipeline.config import ENRICH_STEPS
+
+STEPS = list(ENRICH_STEPS)
 
 DOC = """
 ### newsmon_reprocess
@@ -68,7 +69,7 @@ PARAMS = {
 @dag(
     dag_id="newsmon_reprocess",
     description="Re-run extraction/relevance/dedup/actors on stored pages of a window",
-    schedule=CronDataIntervalTimetable("0 0 * * *", timezone=dag_timezone()),
+    schedule=CronDataIntervalTimetable("0 0 * * *", timezone=dag_settings().timezone),
     start_date=datetime(2024, 1, 1, tzinfo=UTC),
     catchup=False,
     max_active_runs=2,
@@ -83,6 +84,7 @@ def newsmon_reprocess() -> None:
     @task
     def reprocess() -> dict[str, Any]:
         from pipeline import stages
+        from pipeline.windows import run_window
 
         ctx = get_current_context()
         if run_type_of(ctx["dag_run"]) == "scheduled":
@@ -91,7 +93,7 @@ def newsmon_reprocess() -> None:
             raise AirflowSkipException("scheduled runs are no-ops; trigger or backfill instead")
         params = ctx["params"]
         settings = newsmon_settings()
-        since, until = reprocess_window(
+        since, until = run_window(
             tz=settings.timezone,
             since=params.get("since"),
             until=params.get("until"),

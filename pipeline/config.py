@@ -13,12 +13,37 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pipeline.errors import ConfigError
 from seeds import SEEDS_DIR
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+#: The enrichment steps of one article, in the order they run (reprocess --steps, the
+#: reprocess DAG's Params); kept here because the DAG files read it at parse time.
+ENRICH_STEPS: tuple[str, ...] = ("extract", "relevance", "dedup", "actors", "stories")
+
+_TRUE = frozenset({"1", "true", "yes", "on"})
+_FALSE = frozenset({"0", "false", "no", "off", ""})
+
+
+def parse_bool(value: object, name: str = "value") -> bool:
+    """The one boolean vocabulary of newsmon: 1/true/yes/on and 0/false/no/off (any case).
+
+    Anything else is a ConfigError naming the setting, never a silent guess.
+    """
+    if isinstance(value, bool):
+        return value
+    if value is None:
+        return False
+    text = str(value).strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise ConfigError(f"{name}: expected 1/0, true/false, yes/no or on/off, got {value!r}")
 
 
 def parse_networks(value: str) -> tuple[IPNetwork, ...]:
@@ -72,6 +97,8 @@ class Settings:
     digest_language: str = "de"
     send_empty_digest: bool = True
     story_window_days: int = 3
+    #: Who gets operational alerts (failed tasks, missed deadlines); default: digest_to.
+    alert_to: tuple[str, ...] = ()
     fetch: FetchSettings = field(default_factory=FetchSettings)
 
     @property
@@ -99,16 +126,16 @@ class Settings:
             ZoneInfo(tz)
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ConfigError(f"NEWSMON_TIMEZONE: unknown time zone {tz!r}") from exc
-        recipients = tuple(
-            a.strip() for a in (env.get("NEWSMON_DIGEST_TO") or "").split(",") if a.strip()
-        )
+        recipients = _addresses(env.get("NEWSMON_DIGEST_TO"))
         lang = (env.get("NEWSMON_DIGEST_LANGUAGE") or "de").lower()
         if lang not in ("de", "en"):
             raise ConfigError(f"NEWSMON_DIGEST_LANGUAGE: expected de or en, got {lang!r}")
         fetch = FetchSettings(
             allow_private_networks=parse_networks(env.get("NEWSMON_ALLOW_PRIVATE_NETWORKS", "")),
             contact=env.get("NEWSMON_CONTACT", ""),
-            respect_robots=env.get("NEWSMON_RESPECT_ROBOTS", "1") not in ("0", "false", "no"),
+            respect_robots=parse_bool(
+                env.get("NEWSMON_RESPECT_ROBOTS", "1"), "NEWSMON_RESPECT_ROBOTS"
+            ),
             per_host_delay=_float(env, "NEWSMON_PER_HOST_DELAY", 1.0),
         )
         settings = cls(
@@ -122,7 +149,10 @@ class Settings:
             digest_from=env.get("NEWSMON_DIGEST_FROM") or None,
             timezone=tz,
             digest_language=lang,
-            send_empty_digest=env.get("NEWSMON_SEND_EMPTY_DIGEST", "1") not in ("0", "false", "no"),
+            send_empty_digest=parse_bool(
+                env.get("NEWSMON_SEND_EMPTY_DIGEST", "1"), "NEWSMON_SEND_EMPTY_DIGEST"
+            ),
+            alert_to=_addresses(env.get("NEWSMON_ALERT_TO")) or recipients,
             fetch=fetch,
         )
         return replace(settings, **overrides) if overrides else settings
@@ -136,3 +166,104 @@ def _float(env: Mapping[str, str], name: str, default: float) -> float:
         return float(raw)
     except ValueError as exc:
         raise ConfigError(f"{name}: not a number: {raw!r}") from exc
+
+
+def _int(env: Mapping[str, str], name: str, default: int, *, minimum: int = 0) -> int:
+    raw = (env.get(name) or "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name}: not a whole number: {raw!r}") from exc
+    if value < minimum:
+        raise ConfigError(f"{name}: must be at least {minimum}, got {value}")
+    return value
+
+
+def _addresses(value: str | None) -> tuple[str, ...]:
+    return tuple(a.strip() for a in (value or "").split(",") if a.strip())
+
+
+@dataclass(frozen=True)
+class DagSettings:
+    """What the Airflow DAG files need at parse time (schedules, shard count, retries).
+
+    Read from the environment only (cheap, no API call), by the DAG files through
+    :meth:`from_env`; everything a task needs at run time is in :class:`Settings`.
+    """
+
+    timezone: str = "Europe/Berlin"
+    ingest_schedule: str = "*/30 * * * *"
+    ingest_shards: int = 4
+    #: Overrides every task's retry count when set (tests use 0 to fail at once).
+    task_retries: int | None = None
+    digest_deadline_minutes: int = 60
+    http_pool_slots: int = 4
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> DagSettings:
+        """Build from NEWSMON_* variables; ConfigError naming the variable on a bad value."""
+        env = os.environ if env is None else env
+        return cls(
+            timezone=env.get("NEWSMON_TIMEZONE") or "Europe/Berlin",
+            ingest_schedule=env.get("NEWSMON_INGEST_SCHEDULE") or "*/30 * * * *",
+            ingest_shards=_int(env, "NEWSMON_INGEST_SHARDS", 4, minimum=1),
+            task_retries=(
+                _int(env, "NEWSMON_TASK_RETRIES", 0) if env.get("NEWSMON_TASK_RETRIES") else None
+            ),
+            digest_deadline_minutes=_int(env, "NEWSMON_DIGEST_DEADLINE_MINUTES", 60),
+            http_pool_slots=_int(env, "NEWSMON_HTTP_POOL_SLOTS", 4, minimum=1),
+        )
+
+
+# --- URLs from an operator's connection fields (Airflow Connections) ---------------
+
+
+def _userinfo(login: str | None, password: str | None) -> str:
+    """``login:password@`` with both parts percent-quoted, or "" without a login."""
+    if not login:
+        return ""
+    return quote(login, safe="") + (":" + quote(password, safe="") if password else "") + "@"
+
+
+def smtp_url_from_connection(
+    host: str | None,
+    port: int | None,
+    login: str | None,
+    password: str | None,
+    extra: Mapping[str, Any],
+) -> str:
+    """Turn SMTP connection fields into newsmon's smtp:// URL.
+
+    Follows the Airflow smtp provider's meaning of the extras: SSL unless
+    ``disable_ssl``; otherwise STARTTLS unless ``disable_tls``.
+    """
+    if not host:
+        raise ConfigError("SMTP connection has no host")
+    ssl = not parse_bool(extra.get("disable_ssl", False), "disable_ssl")
+    starttls = not ssl and not parse_bool(extra.get("disable_tls", False), "disable_tls")
+    scheme = "smtps" if ssl else "smtp"
+    netloc = f"{_userinfo(login, password)}{host}" + (f":{port}" if port else "")
+    return f"{scheme}://{netloc}" + ("?starttls=1" if starttls else "")
+
+
+def database_url_from_connection(
+    conn_type: str | None,
+    host: str | None,
+    port: int | None,
+    login: str | None,
+    password: str | None,
+    schema: str | None,
+    extra: Mapping[str, Any],
+) -> str:
+    """Turn database connection fields into an SQLAlchemy URL for newsmon's storage."""
+    if extra.get("sqlalchemy_url"):
+        return str(extra["sqlalchemy_url"])
+    kind = (conn_type or "").lower()
+    if kind == "sqlite":
+        return f"sqlite:///{host or ''}"
+    if kind in ("postgres", "postgresql"):
+        netloc = f"{_userinfo(login, password)}{host or 'localhost'}" + (f":{port}" if port else "")
+        return f"postgresql+psycopg://{netloc}/{schema or ''}"
+    raise ConfigError(f"connection type {conn_type!r} is not supported for newsmon's database")

@@ -1,20 +1,58 @@
 """The exception hierarchy of newsmon.
 
-Modelled on httpx: one base class, then a split by *what the caller should do*.
-A transient error is worth retrying later (a server was down, a database was
-locked); a permanent one is not (a refused address, a PDF where HTML was
-expected). Airflow's retry policy and the feed-health bookkeeping both key on
-this split, so every new error must pick a side.
+Modelled on httpx's ``_exceptions.py``: one base class, and every error sits on
+two axes that never mix. *What failed* is the domain base (FetchError,
+DeliveryError, ...); *what the caller should do* is exactly one of
+TransientError (worth retrying later: a server was down, a database was
+locked) or PermanentError (retrying cannot help: a refused address, a PDF where
+HTML was expected, a bad setting). Airflow's retry policy, the feed-health
+bookkeeping and the page queue key only on the second axis, so every concrete
+error picks a side by inheriting from one of the two.
+
+::
+
+    NewsmonError                      .transient, .retry_after, .kind
+    ├── TransientError                retry later (retry_after: seconds to wait, if known)
+    └── PermanentError                do not retry
+    ConfigError (Permanent)           a setting or configuration file is wrong
+    UsageError (Permanent)            bad command-line input
+    FetchError                        getting bytes over HTTP
+    ├── TransientFetchError (Transient)   timeout, reset, 5xx, 429
+    │   └── FetchTimeout
+    └── PermanentFetchError (Permanent)   4xx, policy refusals, unusable content
+        ├── BlockedAddress            SSRF guard: scheme or address not allowed
+        ├── ResponseTooLarge
+        ├── TooManyRedirects
+        ├── UnsupportedContent
+        └── RobotsDisallowed
+    FeedParseError (Permanent)        the body is not a feed at all
+    ExtractionError (Permanent)       no usable article text
+    StorageError                      the database
+    ├── DatabaseUnavailable (Transient)
+    └── DatabaseRefused (Permanent)   a bad URL, a file that is not a database
+    DeliveryError                     handing the digest to SMTP
+    ├── DeliveryFailed (Transient)    timeouts, 4xx, dropped connections
+    ├── DeliveryRejected (Permanent)  5xx, bad login, bad address
+    └── DeliveryInDoubt (Transient)   another run holds the claim to send
 """
 
 from __future__ import annotations
 
 
 class NewsmonError(Exception):
-    """Base class of every error newsmon raises on purpose."""
+    """Base class of every error newsmon raises on purpose.
 
-    #: Worth another attempt later (network hiccup, 5xx, locked database).
+    ``retry_after`` is the number of seconds after which a retry makes sense,
+    when the source said so (a Retry-After header, a delivery lease); None
+    otherwise.
+    """
+
+    #: Worth another attempt later; set by TransientError / PermanentError only.
     transient: bool = False
+
+    def __init__(self, message: str = "", *, retry_after: float | None = None) -> None:
+        self.retry_after = retry_after
+        super().__init__(message)
 
     @property
     def kind(self) -> str:
@@ -22,7 +60,19 @@ class NewsmonError(Exception):
         return type(self).__name__
 
 
-class ConfigError(NewsmonError):
+class TransientError(NewsmonError):
+    """Retrying later may succeed (network hiccup, 5xx, locked database)."""
+
+    transient = True
+
+
+class PermanentError(NewsmonError):
+    """Retrying cannot help until someone changes something."""
+
+    transient = False
+
+
+class ConfigError(PermanentError):
     """A configuration file or value is missing or malformed.
 
     The message always names the file (and the line where known) so the
@@ -38,7 +88,7 @@ class ConfigError(NewsmonError):
         super().__init__(f"{where}{message}")
 
 
-class UsageError(NewsmonError):
+class UsageError(PermanentError):
     """Bad command-line input (an unknown date format, say)."""
 
 
@@ -48,17 +98,6 @@ class UsageError(NewsmonError):
 class FetchError(NewsmonError):
     """Base class for anything that went wrong getting bytes over HTTP."""
 
-    def __init__(self, message: str, *, url: str = "", status: int | None = None) -> None:
-        self.url = url
-        self.status = status
-        super().__init__(message)
-
-
-class TransientFetchError(FetchError):
-    """Timeouts, resets, 5xx, 429: try again on a later pass."""
-
-    transient = True
-
     def __init__(
         self,
         message: str,
@@ -67,15 +106,20 @@ class TransientFetchError(FetchError):
         status: int | None = None,
         retry_after: float | None = None,
     ) -> None:
-        self.retry_after = retry_after
-        super().__init__(message, url=url, status=status)
+        self.url = url
+        self.status = status
+        super().__init__(message, retry_after=retry_after)
+
+
+class TransientFetchError(FetchError, TransientError):
+    """Timeouts, resets, 5xx, 429: try again on a later pass."""
 
 
 class FetchTimeout(TransientFetchError):
     """Connect, read or total time limit exceeded."""
 
 
-class PermanentFetchError(FetchError):
+class PermanentFetchError(FetchError, PermanentError):
     """4xx (other than 408/429), policy refusals, unusable content."""
 
 
@@ -102,11 +146,11 @@ class RobotsDisallowed(PermanentFetchError):
 # --- parsing and extraction ----------------------------------------------
 
 
-class FeedParseError(NewsmonError):
+class FeedParseError(PermanentError):
     """The feed body could not be read as a feed at all."""
 
 
-class ExtractionError(NewsmonError):
+class ExtractionError(PermanentError):
     """No usable article text could be extracted from a page."""
 
 
@@ -114,28 +158,30 @@ class ExtractionError(NewsmonError):
 
 
 class StorageError(NewsmonError):
-    """The database refused an operation."""
+    """Base class for database problems."""
 
 
-class DatabaseUnavailable(StorageError):
+class DatabaseUnavailable(StorageError, TransientError):
     """The database could not be reached; retrying later may help."""
 
-    transient = True
+
+class DatabaseRefused(StorageError, PermanentError):
+    """The database URL or file is unusable as it stands (bad URL, not a database)."""
 
 
 class DeliveryError(NewsmonError):
-    """A digest could not be handed to the SMTP server."""
-
-    transient = True
+    """Base class for a digest that could not be handed to the SMTP server."""
 
 
-class DeliveryRejected(DeliveryError):
+class DeliveryFailed(DeliveryError, TransientError):
+    """Delivery failed for now (timeout, 4xx, dropped connection); a retry may succeed."""
+
+
+class DeliveryRejected(DeliveryError, PermanentError):
     """The SMTP server refused the digest for good (5xx, bad login, bad address)."""
 
-    transient = False
 
-
-class DeliveryInDoubt(DeliveryError):
+class DeliveryInDoubt(DeliveryError, TransientError):
     """Another run holds the claim to send (it may be sending, or have died mid-send).
 
     ``retry_after`` is the rest of its lease: after that the claim can be taken
@@ -143,5 +189,4 @@ class DeliveryInDoubt(DeliveryError):
     """
 
     def __init__(self, message: str, *, retry_after: float) -> None:
-        self.retry_after = retry_after
-        super().__init__(message)
+        super().__init__(message, retry_after=retry_after)

@@ -16,7 +16,7 @@ from pathlib import Path
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
-from pipeline.config import Settings
+from pipeline.config import ENRICH_STEPS, Settings
 from pipeline.report import StageReport
 from storage.db import check_connection, make_engine, migrate, session_scope
 from storage.models import Feed, PipelineRun
@@ -135,7 +135,7 @@ def reprocess(
     since: datetime,
     until: datetime,
     *,
-    steps: Sequence[str] = ("extract", "relevance", "dedup", "actors", "stories"),
+    steps: Sequence[str] = ENRICH_STEPS,
     now: datetime | None = None,
 ) -> StageReport:
     """Re-run extraction and enrichment on stored articles fetched in [since, until)."""

@@ -22,7 +22,7 @@ from tests.support.http_server import LoopbackServer
 PG_ADMIN_URL = os.environ.get(
     "NEWSMON_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
-FIXTURES = Path(__file__).parent / "fixtures"
+
 ON_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 

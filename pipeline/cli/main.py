@@ -12,12 +12,12 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
-from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import NoReturn
 
-from pipeline.config import Settings
+from pipeline.config import ENRICH_STEPS, Settings
 from pipeline.errors import NewsmonError, UsageError
+from pipeline.windows import parse_day, window_of_days
 
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
@@ -26,23 +26,6 @@ EXIT_USAGE = 2
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         raise UsageError(message)
-
-
-def parse_day(value: str, settings_tz: str = "Europe/Berlin") -> date:
-    """YYYY-MM-DD, or 'today' / 'yesterday' in the digest time zone."""
-    from zoneinfo import ZoneInfo
-
-    today = datetime.now(ZoneInfo(settings_tz)).date()
-    if value == "today":
-        return today
-    if value == "yesterday":
-        return today - timedelta(days=1)
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise UsageError(
-            f"bad date {value!r}: expected YYYY-MM-DD, 'today' or 'yesterday'"
-        ) from None
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -64,8 +47,8 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--until", required=True, help="inclusive day")
     rep.add_argument(
         "--steps",
-        default="extract,relevance,dedup,actors,stories",
-        help="comma list of: extract, relevance, dedup, actors, stories",
+        default=",".join(ENRICH_STEPS),
+        help="comma list of: " + ", ".join(ENRICH_STEPS),
     )
 
     dig = sub.add_parser("digest", help="build (and send) the digest of one day")
@@ -142,14 +125,14 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     elif args.command == "ingest":
         report = stages.ingest(settings, shard=args.shard, shards=args.shards)
     elif args.command == "reprocess":
-        since, until = _window(settings, args.since, args.until)
+        since, until = window_of_days(args.since, args.until, settings.tz)
         steps = [s.strip() for s in args.steps.split(",") if s.strip()]
         try:
             report = stages.reprocess(settings, since, until, steps=steps)
         except ValueError as exc:
             raise UsageError(str(exc)) from None
     elif args.command == "digest":
-        day = parse_day(args.date, settings.timezone)
+        day = parse_day(args.date, settings.tz)
         report = stages.digest(
             settings,
             day,
@@ -170,31 +153,11 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _window(settings: Settings, since: str | None, until: str | None) -> tuple[datetime, datetime]:
-    start = (
-        datetime.combine(parse_day(since, settings.timezone), datetime.min.time(), settings.tz)
-        if since
-        else datetime(1970, 1, 1, tzinfo=UTC)
-    )
-    end = (
-        datetime.combine(
-            parse_day(until, settings.timezone) + timedelta(days=1),
-            datetime.min.time(),
-            settings.tz,
-        )
-        if until
-        else datetime(9999, 1, 1, tzinfo=UTC)
-    )
-    if end <= start:
-        raise UsageError("--until is before --since")
-    return start.astimezone(UTC), end.astimezone(UTC)
-
-
 def _export(args: argparse.Namespace, settings: Settings) -> int:
     from storage.db import check_connection, make_engine
     from storage.export import iter_export_rows
 
-    since, until = _window(settings, args.since, args.until)
+    since, until = window_of_days(args.since, args.until, settings.tz)
     engine = make_engine(settings.database_url)
     try:
         check_connection(engine)

@@ -10,9 +10,8 @@ published. The result is a plain pipeline.digest.build.DayInput; no ORM object l
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, case, func, or_
 from sqlmodel import Session, col, select
@@ -28,6 +27,7 @@ from pipeline.digest.model import (
     KnownRef,
 )
 from pipeline.feeds.health import is_quiet
+from pipeline.windows import day_window
 from storage.models import (
     Actor,
     ActorCandidate,
@@ -41,14 +41,6 @@ from storage.models import (
 from storage.repo import actors_of
 
 MAX_EXAMPLES = 10
-
-
-def day_window(day: date, tz: ZoneInfo | str) -> tuple[datetime, datetime]:
-    """[local midnight of ``day``, next local midnight) as aware UTC datetimes."""
-    zone = ZoneInfo(tz) if isinstance(tz, str) else tz
-    start = datetime.combine(day, time(0), tzinfo=zone)
-    end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=zone)
-    return start.astimezone(UTC), end.astimezone(UTC)
 
 
 def _day_time() -> Any:

@@ -33,7 +33,7 @@ from sqlmodel import Session, col, select
 
 from pipeline.config import Settings
 from pipeline.digest.build import build_digest
-from pipeline.digest.collect import collect_day, day_window
+from pipeline.digest.collect import collect_day
 from pipeline.digest.mailer import (
     build_message,
     domain_of,
@@ -43,7 +43,8 @@ from pipeline.digest.mailer import (
 )
 from pipeline.digest.model import DailyDigest
 from pipeline.digest.render import digest_to_json, render_html, render_text, subject
-from pipeline.errors import DeliveryError, DeliveryInDoubt
+from pipeline.errors import DeliveryError, DeliveryFailed, DeliveryInDoubt
+from pipeline.windows import day_window
 from storage.db import session_scope
 from storage.models import Digest
 from storage.repo import digest_record
@@ -69,16 +70,25 @@ class DigestReport:
     busy: tuple[str, ...] = ()
 
     def raise_for_failures(self) -> None:
-        """Raise DeliveryError if any recipient failed or is still in doubt, so a scheduler
+        """Raise DeliveryFailed if any recipient failed or is still in doubt, so a scheduler
         retries the task: a worker that died mid-send must not pass as "already sent"."""
         if self.failed:
-            raise DeliveryError(f"digest {self.day}: delivery failed for {', '.join(self.failed)}")
+            raise DeliveryFailed(f"digest {self.day}: delivery failed for {', '.join(self.failed)}")
         if self.busy:
             raise DeliveryInDoubt(
                 f"digest {self.day}: another run is sending to {', '.join(self.busy)}; "
                 f"retry after its lease ({CLAIM_LEASE}) runs out",
                 retry_after=CLAIM_LEASE.total_seconds(),
             )
+
+
+def should_send(*, run_type: str, send: bool | None, dry_run: bool) -> bool:
+    """Scheduled and manual runs send by default; backfills only when asked; dry runs never."""
+    if dry_run:
+        return False
+    if send is not None:
+        return bool(send)
+    return run_type != "backfill"
 
 
 def run_digest(

@@ -12,12 +12,13 @@ Query options: ``starttls=1``, ``timeout`` (seconds per SMTP operation, 30),
 (seconds before the first retry, doubled each time; 2), ``cafile`` (a CA bundle
 to trust instead of the system's, for a private relay). Transient failures
 (connection refused or dropped, timeouts, 4xx replies) are retried; 5xx replies
-are not. The final failure raises DeliveryError (DeliveryRejected for 5xx).
+are not. The final failure raises DeliveryFailed (DeliveryRejected for 5xx).
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 import smtplib
 import ssl
@@ -28,9 +29,15 @@ from datetime import date, datetime
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from pipeline.errors import ConfigError, DeliveryError, DeliveryRejected
+from pipeline.errors import ConfigError, DeliveryFailed, DeliveryRejected
+
+if TYPE_CHECKING:
+    from pipeline.config import Settings
+
+log = logging.getLogger(__name__)
 
 #: Header values longer than this are cut (RFC 5322 allows 998 per line; readers want less).
 SUBJECT_MAX = 200
@@ -210,4 +217,24 @@ def send_message(
             if attempt < attempts:
                 sleep(delay)
                 delay *= 2
-    raise DeliveryError(f"{cfg.redacted()}: gave up after {attempts} attempts: {last}") from last
+    raise DeliveryFailed(f"{cfg.redacted()}: gave up after {attempts} attempts: {last}") from last
+
+
+def send_alert(settings: Settings, subject: str, body: str) -> bool:
+    """Email a short operational alert (a failed task, a missed deadline); True if sent.
+
+    Recipients are ``settings.alert_to`` (NEWSMON_ALERT_TO, else the digest's). Sent
+    through the digest's own SMTP settings, TLS and retries; without SMTP or
+    recipients nothing is sent and False comes back.
+    """
+    if not settings.smtp_url or not settings.alert_to:
+        log.info("alert not emailed (no SMTP or no recipients): %s", subject)
+        return False
+    msg = EmailMessage()
+    msg["Subject"] = sanitize_header(f"[newsmon] {subject}")
+    msg["From"] = settings.digest_from or "newsmon@localhost"
+    msg["To"] = ", ".join(settings.alert_to)
+    msg.set_content(body)
+    send_message(msg, parse_smtp_url(settings.smtp_url))
+    log.info("alert emailed to %d recipient(s): %s", len(settings.alert_to), subject)
+    return True

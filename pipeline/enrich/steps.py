@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlmodel import Session
 
-from pipeline.config import Settings
+from pipeline.config import ENRICH_STEPS, Settings
 from pipeline.enrich.actors import Gazetteer, discover_candidates, tag
 from pipeline.enrich.actors import Mention as ActorMention
 from pipeline.enrich.duplicates import adopt, find_duplicate, index_article
@@ -24,7 +24,7 @@ from pipeline.enrich.story_assign import assign_story
 from storage import repo
 from storage.models import Article
 
-ALL_STEPS = ("extract", "relevance", "dedup", "actors", "stories")
+ALL_STEPS = ENRICH_STEPS
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from sqlmodel import col, select
 
 from pipeline.enrich.steps import Toolkit
 from pipeline.errors import FetchError, NewsmonError
-from pipeline.feeds.parse import FeedEntry
+from pipeline.feeds.entries import FeedEntry
 from pipeline.feeds.poll import queue_entries
 from pipeline.feeds.sitemaps import parse_sitemap
 from pipeline.net.client import FetchRequest, fetch_all

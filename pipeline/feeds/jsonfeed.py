@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pipeline.errors import FeedParseError
-from pipeline.feeds.parse import MAX_TITLE_CHARS, FeedEntry, ParsedFeed, html_to_text
+from pipeline.feeds.entries import MAX_TITLE_CHARS, FeedEntry, ParsedFeed, html_to_text
 from pipeline.net.urls import normalize_url
 
 VERSION_PREFIX = "https://jsonfeed.org/version/"

@@ -24,78 +24,21 @@ import calendar
 import io
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import urljoin
 
 import feedparser
 
 from pipeline.errors import FeedParseError
+from pipeline.feeds.entries import (
+    MAX_TITLE_CHARS,
+    FeedEntry,
+    ParsedFeed,
+    html_to_text,
+)
+from pipeline.feeds.jsonfeed import looks_like_json_feed, parse_json_feed
 from pipeline.net.urls import normalize_url
-
-MAX_TITLE_CHARS = 1000
-MAX_SUMMARY_CHARS = 5000
-
-
-@dataclass(frozen=True)
-class FeedEntry:
-    url: str  # normalised absolute http(s) URL
-    title: str | None
-    summary: str | None  # plain text (HTML stripped)
-    published_at: datetime | None  # aware, UTC
-    guid: str | None
-    author: str | None = None
-
-
-@dataclass(frozen=True)
-class ParsedFeed:
-    title: str | None
-    link: str | None
-    entries: tuple[FeedEntry, ...]
-    error: str | None  # bozo text when malformed but partially read; notes on dropped entries
-
-
-class _TextOnly(HTMLParser):
-    """Collects text content; drops script/style bodies."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-        self._skip = 0
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in ("script", "style"):
-            self._skip += 1
-        elif tag in ("br", "p", "div", "li"):
-            self.parts.append(" ")
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in ("script", "style") and self._skip:
-            self._skip -= 1
-
-    def handle_data(self, data: str) -> None:
-        if not self._skip:
-            self.parts.append(data)
-
-
-_WS = re.compile(r"\s+")
-
-
-def html_to_text(value: str | None, limit: int = MAX_SUMMARY_CHARS) -> str | None:
-    """Plain text of an HTML fragment, whitespace collapsed, cut at ``limit`` chars."""
-    if not value:
-        return None
-    if "<" in value or "&" in value:
-        p = _TextOnly()
-        p.feed(value[: limit * 20])
-        p.close()
-        value = "".join(p.parts)
-    text = _WS.sub(" ", value).strip()
-    if len(text) > limit:
-        text = text[: limit - 1].rstrip() + "…"
-    return text or None
 
 
 def _date(entry: Mapping[str, Any]) -> datetime | None:
@@ -196,8 +139,6 @@ def parse_feed(
     """
     if not body or not body.strip():
         raise FeedParseError(f"empty feed body: {url}")
-    # imported here: pipeline.feeds.jsonfeed builds on this module's FeedEntry/ParsedFeed
-    from pipeline.feeds.jsonfeed import looks_like_json_feed, parse_json_feed
 
     if looks_like_json_feed(body):
         return parse_json_feed(body, url=url, max_entries=max_entries)

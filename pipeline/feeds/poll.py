@@ -168,7 +168,7 @@ def _feed_failed(
         now,
         transient=exc.transient,
         error=f"{exc.kind}: {message}"[:300],
-        retry_after=getattr(exc, "retry_after", None),
+        retry_after=exc.retry_after,
     )
     feed.failure_score = update.state.failure_score
     feed.consecutive_failures = update.state.consecutive_failures

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from pipeline.errors import FeedParseError
-from pipeline.feeds.parse import MAX_TITLE_CHARS, FeedEntry, html_to_text
+from pipeline.feeds.entries import MAX_TITLE_CHARS, FeedEntry, html_to_text
 from pipeline.net.urls import normalize_url
 
 MAX_SITEMAP_URLS = 50_000  # the sitemaps.org limit per file

@@ -8,8 +8,7 @@ import pytest
 
 from pipeline.errors import ConfigError
 from pipeline.pages.boilerplate import clean_text, load_rules, parse_rules
-
-SEEDS = Path(__file__).resolve().parent.parent / "seeds"
+from tests.support.paths import SEEDS
 
 
 def seed(prefix: str) -> str:

@@ -6,15 +6,16 @@ import gzip
 import json
 import re
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 import trafilatura
 
 from pipeline.errors import ExtractionError
 from pipeline.pages.extract import extract_article
+from tests.support.paths import FIXTURES as FIXTURES_DIR
+from tests.support.paths import SEEDS
 
-CORPUS = Path(__file__).parent / "fixtures" / "extraction" / "corpus"
+CORPUS = FIXTURES_DIR / "extraction" / "corpus"
 FR_URL = (
     "https://www.fr.de/politik/kim-jong-un-nordkorea-bilder-diktator-donald-trump-zr-13680734.html"
 )
@@ -186,8 +187,6 @@ def test_snippets_at_least_as_good_as_bare_trafilatura() -> None:
 
 
 # --- language and wire attribution (called by extract_article) ---------------
-
-SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 
 
 def test_language_of_seed_and_corpus_texts(fr_page: bytes) -> None:

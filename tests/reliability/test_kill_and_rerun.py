@@ -33,8 +33,8 @@ from storage.db import make_engine
 from storage.models import Article, Entry
 from tests.support.faulty_site import FaultySite, store_problems
 from tests.support.http_server import LoopbackServer
+from tests.support.paths import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 FEEDS, PAGES = 4, 5
 #: Kill points per round, drawn from a seeded generator: ("start", seconds after
 #: launch), ("fetch", pages served), ("store", articles stored in this round).

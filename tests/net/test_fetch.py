@@ -8,7 +8,6 @@ import ipaddress
 import itertools
 from collections.abc import Iterator
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
 
@@ -27,8 +26,9 @@ from pipeline.errors import (
 from pipeline.net.addresses import AddressPolicy, is_public
 from pipeline.net.client import Fetcher, FetchRequest, FetchResult, fetch_all, parse_retry_after
 from tests.support import LoopbackServer, loopback_servers
+from tests.support.paths import FIXTURES as FIXTURES_DIR
 
-FIXTURES = Path(__file__).parent / "fixtures" / "feeds"
+FIXTURES = FIXTURES_DIR / "feeds"
 TAGESSCHAU = (FIXTURES / "corss-de" / "tagesschau.xml").read_bytes()
 LOOPBACK = (ipaddress.ip_network("127.0.0.0/8"),)
 RSS = "application/rss+xml"

@@ -11,15 +11,17 @@ import pytest
 
 from pipeline.config import SEEDS_DIR, Settings
 from pipeline.digest.build import build_digest, lead_of, sentences, trend_of
-from pipeline.digest.collect import collect_day, day_window
+from pipeline.digest.collect import collect_day
 from pipeline.digest.deliver import run_digest, write_atom_feed
 from pipeline.digest.model import ArticleItem, DayInput
 from pipeline.digest.render import render_html, render_text, subject
+from pipeline.windows import day_window
 from storage.db import make_engine, migrate, session_scope
 from storage.models import Digest
 from tests.fixtures.digest import scenario as sc
+from tests.support.paths import FIXTURES as FIXTURES_DIR
 
-FIXTURES = Path(__file__).parent / "fixtures" / "digest"
+FIXTURES = FIXTURES_DIR / "digest"
 
 
 @pytest.fixture()
@@ -102,14 +104,6 @@ def test_wire_copies_count_once_and_copies_are_also_ran() -> None:
 
 
 # --- from the database ---------------------------------------------------------------
-
-
-def test_day_window_follows_local_midnight_and_dst() -> None:
-    start, end = day_window(date(2020, 1, 1), "Europe/Berlin")
-    assert start == datetime(2019, 12, 31, 23, tzinfo=UTC)
-    assert end - start == timedelta(hours=24)
-    s2, e2 = day_window(date(2020, 3, 29), "Europe/Berlin")  # clocks go forward
-    assert e2 - s2 == timedelta(hours=23)
 
 
 def test_collect_and_build_from_corpus(env) -> None:

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import inspect, text
 from sqlmodel import Session, func, select
 
-from pipeline.errors import DatabaseUnavailable, StorageError
+from pipeline.errors import DatabaseRefused, DatabaseUnavailable
 from storage import repo
 from storage.db import check_connection, make_engine, migrate, session_scope
 from storage.models import Article, Digest, Entry, Feed
@@ -132,7 +132,7 @@ def test_unreachable_database_gives_one_line_error() -> None:
 
 
 def test_bad_url_is_a_storage_error() -> None:
-    with pytest.raises(StorageError):
+    with pytest.raises(DatabaseRefused):
         make_engine("not a url at all")
 
 

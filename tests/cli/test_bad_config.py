@@ -19,7 +19,6 @@ from pipeline import stages
 from pipeline.config import Settings
 from pipeline.errors import ConfigError
 
-ROOT = Path(__file__).resolve().parent.parent
 GOOD_FEEDS = "feeds:\n  - name: A\n    url: http://127.0.0.1:1/a.xml\n"
 GOOD_ACTORS = (
     "actors:\n"

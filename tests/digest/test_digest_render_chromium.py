@@ -15,8 +15,9 @@ from pipeline.config import SEEDS_DIR, Settings
 from pipeline.digest.deliver import run_digest
 from storage.db import make_engine, migrate
 from tests.fixtures.digest import scenario as sc
+from tests.support.paths import FIXTURES as FIXTURES_DIR
 
-FIXTURES = Path(__file__).parent / "fixtures" / "digest"
+FIXTURES = FIXTURES_DIR / "digest"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 FLAGS = [
     "--headless",

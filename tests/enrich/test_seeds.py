@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from sqlmodel import Session, select
 
 from pipeline import stages
@@ -11,8 +9,9 @@ from pipeline.config import SEEDS_DIR, Settings
 from pipeline.enrich.seed_corpus import load_seeds, parse_header
 from storage.db import make_engine
 from storage.models import Article, Mention
+from tests.support.paths import ROOT
 
-SHARED_SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"
+SHARED_SEEDS = ROOT.parent / "shared" / "seeds"
 
 
 def test_header_with_place() -> None:

@@ -6,13 +6,14 @@ import json
 import subprocess
 import sys
 from collections import defaultdict
-from pathlib import Path
 
 import pytest
 
 from pipeline.enrich import fingerprints as dedup
+from tests.support.paths import FIXTURES as FIXTURES_DIR
+from tests.support.paths import ROOT
 
-FIXTURES = Path(__file__).parent / "fixtures" / "dedup"
+FIXTURES = FIXTURES_DIR / "dedup"
 
 
 def _texts() -> dict[str, str]:
@@ -60,7 +61,7 @@ def test_fingerprint_is_deterministic_across_processes() -> None:
         text=True,
         check=True,
         env={"PYTHONHASHSEED": "12345", "PATH": ""},
-        cwd=Path(__file__).parent.parent,
+        cwd=ROOT,
     ).stdout.splitlines()
     assert out[0] == here.signature.hex()
     assert out[1] == str(dedup.band_keys(here))

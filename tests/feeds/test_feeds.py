@@ -12,8 +12,9 @@ import pytest
 from pipeline.errors import FeedParseError
 from pipeline.feeds.parse import ParsedFeed, html_to_text, parse_feed
 from pipeline.net.urls import normalize_url
+from tests.support.paths import FIXTURES as FIXTURES_DIR
 
-FIXTURES = Path(__file__).parent / "fixtures" / "feeds"
+FIXTURES = FIXTURES_DIR / "feeds"
 #: folder -> minimum number of files that must yield entries (guards against a
 #: parse_feed that "survives" by returning nothing).
 CORPORA = {"feedparser": 80, "corss-de": 7, "feed-rs": 50, "rss-parser": 12, "node-feedparser": 20}
@@ -218,7 +219,7 @@ def test_normalize_url(raw: str, base: str | None, expected: str) -> None:
 
 def test_json_feeds_are_read_like_rss() -> None:
     """JSON Feed 1 and 1.1 (feed-rs fixtures): entries with links, titles, dates."""
-    folder = Path(__file__).parent / "fixtures" / "feeds" / "feed-rs" / "jsonfeed"
+    folder = FIXTURES_DIR / "feeds" / "feed-rs" / "jsonfeed"
     example = parse_feed(
         (folder / "jsonfeed_example_1.json").read_bytes(),
         url="https://daringfireball.net/feeds/json",

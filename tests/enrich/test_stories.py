@@ -22,9 +22,10 @@ from pipeline.enrich.actors import Gazetteer, tag
 from pipeline.enrich.steps import store_mentions
 from storage.db import make_engine, migrate, session_scope
 from storage.models import Article
+from tests.support.paths import FIXTURES as FIXTURES_DIR
+from tests.support.paths import ROOT
 
-ROOT = Path(__file__).parent.parent
-FIXTURES = Path(__file__).parent / "fixtures" / "dedup"
+FIXTURES = FIXTURES_DIR / "dedup"
 
 
 def _docs() -> dict[str, dict[str, str | None]]:

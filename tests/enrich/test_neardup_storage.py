@@ -10,7 +10,6 @@ import json
 import random
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy.engine import Engine
@@ -21,8 +20,9 @@ from pipeline.enrich import fingerprints as dedup
 from storage import neardup
 from storage.db import make_engine, migrate, session_scope
 from storage.models import Article, Fingerprint, LshBand, Story
+from tests.support.paths import FIXTURES as FIXTURES_DIR
 
-FIXTURES = Path(__file__).parent / "fixtures" / "dedup"
+FIXTURES = FIXTURES_DIR / "dedup"
 T0 = datetime(2019, 1, 3, 9, 0, tzinfo=UTC)
 
 

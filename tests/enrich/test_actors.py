@@ -11,8 +11,8 @@ import yaml
 
 from pipeline.enrich.actors import Actor, Gazetteer, Mention, Role, discover_candidates, tag
 from pipeline.errors import ConfigError
+from tests.support.paths import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 FIX = ROOT / "tests" / "fixtures" / "actors"
 
 

@@ -30,9 +30,10 @@ from storage.db import make_engine, session_scope
 from storage.models import Article, Entry, Feed, FeedAttempt
 from tests.support.faulty_site import FaultySite, load_articles, page_html
 from tests.support.http_server import LoopbackServer, loopback_servers
+from tests.support.paths import FIXTURES as FIXTURES_DIR
 from tests.support.smtp_server import SmtpInbox
 
-FIXTURES = Path(__file__).parent / "fixtures" / "reliability"
+FIXTURES = FIXTURES_DIR / "reliability"
 BILLION_LAUGHS = b"""<?xml version="1.0"?>
 <!DOCTYPE rss [
  <!ENTITY lol "lol">

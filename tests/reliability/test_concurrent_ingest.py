@@ -28,9 +28,9 @@ from storage.db import make_engine
 from storage.models import Article, Entry
 from tests.support.faulty_site import FaultySite, store_problems
 from tests.support.http_server import LoopbackServer
+from tests.support.paths import ROOT
 
 T0 = datetime(2026, 3, 2, 6, 0, tzinfo=UTC)
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def _check_store(cfg: Settings, site: FaultySite) -> int:

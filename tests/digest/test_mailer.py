@@ -23,8 +23,9 @@ from pipeline.errors import ConfigError, DeliveryError, DeliveryRejected
 from storage.db import make_engine, migrate, session_scope
 from storage.models import Digest
 from tests.fixtures.digest import scenario as sc
+from tests.support.paths import FIXTURES as FIXTURES_DIR
 
-FIXTURES = Path(__file__).parent / "fixtures" / "digest"
+FIXTURES = FIXTURES_DIR / "digest"
 HOSTILE = '<script>alert("x")</script>\r\nBcc: victim@example.org\r\n' + "W" * 3000
 
 

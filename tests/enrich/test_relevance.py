@@ -10,9 +10,10 @@ import pytest
 
 from pipeline.enrich.relevance import RelevanceRules, load_rules, score_relevance
 from pipeline.errors import ConfigError
+from tests.support.paths import FIXTURES as FIXTURES_DIR
+from tests.support.paths import ROOT, SEEDS
 
-ROOT = Path(__file__).resolve().parent.parent
-FIXTURES = Path(__file__).parent / "fixtures" / "relevance"
+FIXTURES = FIXTURES_DIR / "relevance"
 
 
 @pytest.fixture(scope="module")
@@ -120,7 +121,7 @@ def test_prefiltered_matching_equals_the_full_regex_scan() -> None:
     """The Aho-Corasick prefilter is an optimisation only: same matches as finditer."""
     from pipeline.enrich.relevance import _matches, _term_of
 
-    rules = load_rules(Path(__file__).parent.parent / "seeds" / "relevance.yaml")
+    rules = load_rules(SEEDS / "relevance.yaml")
     assert rules.prefixes is not None  # otherwise this test proves nothing
     texts = [
         row.get("title") or "" for row in map(json.loads, (FIXTURES / "articles.jsonl").open())
