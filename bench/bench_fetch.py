@@ -28,7 +28,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from pipeline.config import FetchSettings  # noqa: E402
-from pipeline.feeds.parse import FeedEntry, parse_feed  # noqa: E402
+from pipeline.feeds.entries import FeedEntry  # noqa: E402
+from pipeline.feeds.parse import parse_feed  # noqa: E402
 from pipeline.net.client import FetchRequest, FetchResult, fetch_all  # noqa: E402
 from tests.support import LoopbackServer, Response, loopback_servers  # noqa: E402
 

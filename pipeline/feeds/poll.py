@@ -22,7 +22,8 @@ from sqlmodel import Session, col, or_, select
 from pipeline.enrich.steps import Toolkit
 from pipeline.errors import FeedParseError, FetchError, NewsmonError
 from pipeline.feeds import health as feed_health
-from pipeline.feeds.parse import FeedEntry, parse_feed
+from pipeline.feeds.entries import FeedEntry
+from pipeline.feeds.parse import parse_feed
 from pipeline.net.client import FetchRequest, FetchResult, fetch_all
 from pipeline.net.urls import normalize_url
 from pipeline.report import StageReport

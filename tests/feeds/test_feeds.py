@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from pipeline.errors import FeedParseError
-from pipeline.feeds.parse import ParsedFeed, html_to_text, parse_feed
+from pipeline.feeds.entries import ParsedFeed, html_to_text
+from pipeline.feeds.parse import parse_feed
 from pipeline.net.urls import normalize_url
 from tests.support.paths import FIXTURES as FIXTURES_DIR
 

@@ -24,7 +24,8 @@ from hypothesis import strategies as st
 from pipeline.config import SEEDS_DIR
 from pipeline.enrich.relevance import load_rules, score_relevance
 from pipeline.errors import ExtractionError, FeedParseError
-from pipeline.feeds.parse import MAX_SUMMARY_CHARS, MAX_TITLE_CHARS, parse_feed
+from pipeline.feeds.entries import MAX_SUMMARY_CHARS, MAX_TITLE_CHARS
+from pipeline.feeds.parse import parse_feed
 from pipeline.pages.boilerplate import clean_text
 from pipeline.pages.extract import extract_article
 
