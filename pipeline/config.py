@@ -118,7 +118,7 @@ class Settings:
         env = os.environ if env is None else env
         home = Path(env.get("NEWSMON_HOME") or "./var").expanduser()
         database_url = env.get("NEWSMON_DATABASE_URL") or f"sqlite:///{home / 'newsmon.db'}"
-        feeds = Path(env.get("NEWSMON_FEEDS") or SEEDS_DIR / "feeds.yaml")
+        feeds = Path(env.get("NEWSMON_FEEDS") or default_feed_list(home))
         actors = Path(env.get("NEWSMON_ACTORS") or SEEDS_DIR / "actors.yaml")
         relevance = Path(env.get("NEWSMON_RELEVANCE") or SEEDS_DIR / "relevance.yaml")
         tz = env.get("NEWSMON_TIMEZONE") or "Europe/Berlin"
@@ -166,6 +166,16 @@ def _float(env: Mapping[str, str], name: str, default: float) -> float:
         return float(raw)
     except ValueError as exc:
         raise ConfigError(f"{name}: not a number: {raw!r}") from exc
+
+
+def default_feed_list(home: Path) -> Path:
+    """The feed list used when NEWSMON_FEEDS is not set.
+
+    ``$NEWSMON_HOME/feeds.yaml`` once the user has one (``newsmon feeds import`` writes
+    it), else the bundled list: an import never edits the package's own files.
+    """
+    own = home / "feeds.yaml"
+    return own if own.exists() else SEEDS_DIR / "feeds.yaml"
 
 
 def _int(env: Mapping[str, str], name: str, default: int, *, minimum: int = 0) -> int:

@@ -18,6 +18,7 @@ from sqlalchemy import create_engine, text
 from pipeline.config import Settings
 from tests.support.demo_site import serve_site, write_feed_list
 from tests.support.http_server import LoopbackServer
+from tests.support.smtp_server import SmtpInbox
 
 PG_ADMIN_URL = os.environ.get(
     "NEWSMON_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -105,3 +106,10 @@ def demo_site(settings: Settings, tmp_path: Path) -> Iterator[tuple[LoopbackServ
             site,
             settings.with_overrides(feeds_path=write_feed_list(site, tmp_path / "feeds.yaml")),
         )
+
+
+@pytest.fixture
+def inbox() -> Iterator[SmtpInbox]:
+    """A real SMTP server (aiosmtpd) on 127.0.0.1 that keeps what it receives."""
+    with SmtpInbox() as box:
+        yield box

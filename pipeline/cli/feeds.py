@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -11,11 +12,13 @@ import yaml
 
 from pipeline.config import Settings
 from pipeline.errors import ConfigError, FetchError
+from pipeline.feeds.feedlist import FeedSource
 from pipeline.feeds.health import is_quiet
 
 
 def run_feeds_command(args: argparse.Namespace, settings: Settings) -> int:
-    from pipeline.feeds.feedlist import FeedSource, load_feed_list, to_opml
+    """Run one ``newsmon feeds`` subcommand; returns the exit code."""
+    from pipeline.feeds.feedlist import load_feed_list, to_opml
 
     cmd = args.feeds_command
     if cmd == "list":
@@ -30,15 +33,24 @@ def run_feeds_command(args: argparse.Namespace, settings: Settings) -> int:
         incoming = load_feed_list(Path(args.file))
         known = {s.url for s in current}
         added: list[FeedSource] = [s for s in incoming if s.url not in known]
-        _write_feed_yaml(settings.feeds_path, [*current, *added])
-        print(f"imported {len(added)} new feeds ({len(incoming) - len(added)} already listed)")
+        if args.in_place:
+            target = settings.feeds_path
+            _append_feed_yaml(target, current, added)
+        else:
+            target = Path(args.out) if args.out else settings.home / "feeds.yaml"
+            target.parent.mkdir(parents=True, exist_ok=True)
+            _write_feed_yaml(target, [*current, *added])
+        print(
+            f"imported {len(added)} new feeds ({len(incoming) - len(added)} already listed) "
+            f"into {target}"
+        )
         return 0
     if cmd == "discover":
         return _discover(args.url, settings)
     return _check(settings)
 
 
-def _write_feed_yaml(path: Path, sources: list[object]) -> None:
+def _items(sources: Sequence[FeedSource]) -> list[dict[str, object]]:
     items = []
     for s in sources:
         item = {
@@ -47,10 +59,47 @@ def _write_feed_yaml(path: Path, sources: list[object]) -> None:
         if "tags" in item:
             item["tags"] = list(item["tags"])
         items.append(item)
-    text = yaml.safe_dump({"feeds": items}, allow_unicode=True, sort_keys=False)
+    return items
+
+
+def _replace_file(path: Path, text: str) -> None:
     tmp = path.with_suffix(path.suffix + ".tmp")
     tmp.write_text(text, encoding="utf-8")
     tmp.replace(path)
+
+
+def _write_feed_yaml(path: Path, sources: Sequence[FeedSource]) -> None:
+    text = yaml.safe_dump({"feeds": _items(sources)}, allow_unicode=True, sort_keys=False)
+    _replace_file(path, text)
+
+
+def _append_feed_yaml(
+    path: Path, current: Sequence[FeedSource], added: Sequence[FeedSource]
+) -> None:
+    """Append ``added`` to the list file as text, so its comments and layout survive.
+
+    Only when the result reads back as exactly ``current + added`` (the file's feed list
+    is its last block); otherwise the file is left alone and the user told why.
+    """
+    from pipeline.feeds.feedlist import parse_yaml
+
+    if not added:
+        return
+    original = path.read_text(encoding="utf-8")
+    block = yaml.safe_dump(_items(added), allow_unicode=True, sort_keys=False)
+    indented = "".join(f"  {line}\n" for line in block.splitlines())
+    text = original.rstrip("\n") + "\n" + indented
+    try:
+        merged = [s.url for s in parse_yaml(text.encode("utf-8"), str(path))]
+    except ConfigError:
+        merged = []
+    if merged != [s.url for s in [*current, *added]]:
+        raise ConfigError(
+            "cannot append to this file without rewriting it (its feed list is not its "
+            "last block); use --out FILE instead",
+            path=str(path),
+        )
+    _replace_file(path, text)
 
 
 def _discover(url: str, settings: Settings) -> int:

@@ -68,8 +68,18 @@ def build_parser() -> argparse.ArgumentParser:
     fsub = feeds.add_subparsers(dest="feeds_command", required=True, parser_class=_Parser)
     fsub.add_parser("list", help="configured feeds")
     fsub.add_parser("check", help="health of every feed")
-    imp = fsub.add_parser("import", help="merge an OPML file into the feed list")
+    imp = fsub.add_parser(
+        "import",
+        help="merge an OPML or YAML list into $NEWSMON_HOME/feeds.yaml (or --out, --in-place)",
+    )
     imp.add_argument("file")
+    where = imp.add_mutually_exclusive_group()
+    where.add_argument("--out", help="write the merged list to this YAML file")
+    where.add_argument(
+        "--in-place",
+        action="store_true",
+        help="append the new feeds to the current list file itself (NEWSMON_FEEDS)",
+    )
     fsub.add_parser("export", help="the feed list as OPML")
     disc = fsub.add_parser("discover", help="find the feeds a web page links to")
     disc.add_argument("url")

@@ -139,12 +139,6 @@ def _tail(path: Path, chars: int) -> str:
 
 
 @pytest.fixture
-def inbox() -> Iterator[SmtpInbox]:
-    with SmtpInbox() as box:
-        yield box
-
-
-@pytest.fixture
 def monitor(tmp_path: Path, inbox: SmtpInbox) -> Iterator[Monitor]:
     smtp_port = inbox.port
     with LoopbackServer() as site:

@@ -209,21 +209,15 @@ def test_retry_policy_fails_permanent_errors_and_retries_transient_ones(
 # --- dag.test() against loopback HTTP and SMTP ------------------------------------
 
 
-@pytest.fixture
-def smtp() -> Iterator[SmtpInbox]:
-    with SmtpInbox() as box:
-        yield box
-
-
 def _states(result: dict[str, Any]) -> dict[str, str]:
     assert "tasks" in result, result.get("error")
     return {k: v["state"] for k, v in result["tasks"].items()}
 
 
 def test_dag_test_of_every_dag_against_loopback_servers(
-    tmp_path: Path, smtp: SmtpInbox, request: pytest.FixtureRequest
+    tmp_path: Path, inbox: SmtpInbox, request: pytest.FixtureRequest
 ) -> None:
-    inbox, smtp_port = smtp, smtp.port
+    smtp_port = inbox.port
     # `airflow db migrate` takes 5-25 s: migrate once, keep the empty DB in pytest's cache
     cache = getattr(request.config, "cache", None)  # absent under -p no:cacheprovider
     root = template_root(cache.mkdir("newsmon-airflow")) if cache else tmp_path / "template"

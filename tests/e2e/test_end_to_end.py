@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
-import pytest
 from sqlmodel import Session, select
 
 from pipeline import stages
@@ -16,12 +14,6 @@ from storage.db import make_engine
 from storage.models import Article, Entry
 from tests.support.http_server import LoopbackServer
 from tests.support.smtp_server import SmtpInbox
-
-
-@pytest.fixture
-def inbox() -> Iterator[SmtpInbox]:
-    with SmtpInbox() as box:
-        yield box
 
 
 def test_ingest_and_digest_end_to_end(
