@@ -174,7 +174,8 @@ def time_lookups(engine: Engine, n: int) -> tuple[list[float], list[float], int]
             hits.append((time.perf_counter() - t) * 1000)
             found += any(c.article_id == int(aid) for c in got)
         for _ in range(PROBES // 2):
-            fp = dedup.Fingerprint(rng.integers(0, 2**32, dedup.NUM_PERM, np.uint32).tobytes(), 300)
+            sig = rng.integers(0, 2**32, dedup.NUM_PERM, np.uint32).tobytes()
+            fp = dedup.TextFingerprint(sig, 300)
             probe = dedup.band_keys(fp)
             t = time.perf_counter()
             neardup.candidates(session, probe)

@@ -15,6 +15,15 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, Column, LargeBinary, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from storage.statuses import (
+    AttemptStatus,
+    DigestStatus,
+    DuplicateKind,
+    EntrySource,
+    EntryStatus,
+    EnumText,
+)
+
 
 class Feed(SQLModel, table=True):
     """A configured feed and its polling state."""
@@ -53,7 +62,7 @@ class FeedAttempt(SQLModel, table=True):
     feed_id: int = Field(foreign_key="feed.id", index=True)
     started_at: datetime = Field(index=True)
     duration_ms: int = 0
-    status: str = Field(max_length=32)  # ok | not-modified | unchanged | error
+    status: AttemptStatus = Field(sa_type=EnumText(AttemptStatus, 32))
     http_status: int | None = None
     error_class: str | None = Field(default=None, max_length=100)
     error_message: str | None = None
@@ -76,8 +85,10 @@ class Entry(SQLModel, table=True):
     title: str | None = None
     summary: str | None = None
     published_at: datetime | None = None
-    source: str = Field(default="feed", max_length=16)  # feed | sitemap
-    status: str = Field(default="pending", max_length=16, index=True)  # pending|done|failed|gave-up
+    source: EntrySource = Field(default=EntrySource.FEED, sa_type=EnumText(EntrySource))
+    status: EntryStatus = Field(
+        default=EntryStatus.PENDING, sa_type=EnumText(EntryStatus), index=True
+    )
     attempts: int = 0
     last_error: str | None = None
     next_attempt_at: datetime | None = None
@@ -116,7 +127,7 @@ class Article(SQLModel, table=True):
         default_factory=list, sa_column=Column(JSON, nullable=False)
     )
     duplicate_of: int | None = Field(default=None, foreign_key="article.id", index=True)
-    duplicate_kind: str | None = Field(default=None, max_length=16)  # url | exact | near
+    duplicate_kind: DuplicateKind | None = Field(default=None, sa_type=EnumText(DuplicateKind))
     duplicate_evidence: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
     story_id: int | None = Field(default=None, foreign_key="story.id", index=True)
     enriched_at: datetime | None = None
@@ -197,7 +208,7 @@ class Digest(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     day: date = Field(index=True)
     recipient: str = Field(max_length=320)  # "" for the file-only digest
-    status: str = Field(default="pending", max_length=16)  # pending | sent | written | failed
+    status: DigestStatus = Field(default=DigestStatus.PENDING, sa_type=EnumText(DigestStatus))
     message_id: str | None = Field(default=None, max_length=300)
     stories: int = 0
     articles: int = 0

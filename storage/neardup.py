@@ -26,7 +26,7 @@ MAX_CANDIDATES = 50
 
 
 @dataclass(frozen=True)
-class Candidate:
+class NearCandidate:
     article_id: int
     shared_bands: int
     signature: bytes
@@ -78,7 +78,7 @@ def candidates(
     *,
     exclude: int | None = None,
     limit: int = MAX_CANDIDATES,
-) -> list[Candidate]:
+) -> list[NearCandidate]:
     """Articles sharing at least one band key, most shared bands first, with signatures."""
     keys = sorted(set(band_keys))
     if not keys:
@@ -105,7 +105,7 @@ def candidates(
         .join(Fingerprint, col(Fingerprint.article_id) == sub.c.article_id)
         .order_by(sub.c.shared.desc(), sub.c.article_id)
     ).all()
-    return [Candidate(int(r[0]), int(r[1]), bytes(r[2]), int(r[3])) for r in rows]
+    return [NearCandidate(int(r[0]), int(r[1]), bytes(r[2]), int(r[3])) for r in rows]
 
 
 def fingerprint_of(session: Session, article_id: int) -> tuple[bytes, int] | None:

@@ -20,11 +20,11 @@ from pipeline.digest.model import (
     ActorCount,
     ActorRef,
     ArticleItem,
-    Candidate,
     DayInput,
     FeedProblem,
     Health,
     KnownRef,
+    NewName,
 )
 from pipeline.feeds.health import is_quiet
 from pipeline.windows import day_window
@@ -197,7 +197,7 @@ def _actor_counts(
     )
 
 
-def _candidates(session: Session, start: datetime, end: datetime) -> tuple[Candidate, ...]:
+def _candidates(session: Session, start: datetime, end: datetime) -> tuple[NewName, ...]:
     rows = session.exec(
         select(ActorCandidate, Article.title)
         .join(Article, col(Article.id) == col(ActorCandidate.example_article_id), isouter=True)
@@ -205,7 +205,7 @@ def _candidates(session: Session, start: datetime, end: datetime) -> tuple[Candi
         .order_by(col(ActorCandidate.mentions).desc(), col(ActorCandidate.name))
         .limit(MAX_EXAMPLES)
     ).all()
-    return tuple(Candidate(c.name, c.mentions, c.evidence, title) for c, title in rows)
+    return tuple(NewName(c.name, c.mentions, c.evidence, title) for c, title in rows)
 
 
 def _feed_health(session: Session, start: datetime, end: datetime) -> dict[str, Any]:

@@ -48,6 +48,7 @@ from pipeline.windows import day_window
 from storage.db import session_scope
 from storage.models import Digest
 from storage.repo import digest_record
+from storage.statuses import DigestStatus
 
 #: A "sending" claim older than this is presumed dead and may be taken over.
 CLAIM_LEASE = timedelta(minutes=15)
@@ -194,7 +195,7 @@ def _mark_written(
     row = digest_record(session, day, recipient)
     row.stories, row.articles = digest.story_count, digest.articles
     if row.status in ("pending", "written", "failed"):
-        row.status = "written"
+        row.status = DigestStatus.WRITTEN
         row.last_error = note
     session.add(row)
 

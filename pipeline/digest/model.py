@@ -70,7 +70,7 @@ class ActorCount:
 
 
 @dataclass(frozen=True)
-class Candidate:
+class NewName:
     name: str
     mentions: int
     evidence: str | None = None
@@ -107,7 +107,7 @@ class DayInput:
     known_stories: Mapping[int, KnownRef] = field(default_factory=dict)
     known_articles: Mapping[int, KnownRef] = field(default_factory=dict)
     actors: tuple[ActorCount, ...] = ()
-    candidates: tuple[Candidate, ...] = ()
+    candidates: tuple[NewName, ...] = ()
     health: Health = field(default_factory=Health)
     baseline_days: int = 28
 
@@ -155,7 +155,7 @@ class DailyDigest:
     stories: tuple[StoryBlock, ...]
     follow_ups: tuple[StoryBlock, ...]
     actors: tuple[ActorLine, ...]
-    candidates: tuple[Candidate, ...]
+    candidates: tuple[NewName, ...]
     health: Health
     articles: int  # relevant articles shown (sources + also ran)
     repeats_hidden: int  # copies of earlier articles with nothing new that day

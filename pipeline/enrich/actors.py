@@ -17,11 +17,19 @@ import ahocorasick
 
 from pipeline.enrich.gazetteer import Actor, Gazetteer, Role
 
-__all__ = ["Actor", "Candidate", "Gazetteer", "Mention", "Role", "discover_candidates", "tag"]
+__all__ = [
+    "Actor",
+    "ActorMatch",
+    "Gazetteer",
+    "NameCandidate",
+    "Role",
+    "discover_candidates",
+    "tag",
+]
 
 
 @dataclass(frozen=True)
-class Mention:
+class ActorMatch:
     actor_id: str
     start: int
     end: int
@@ -30,7 +38,7 @@ class Mention:
 
 
 @dataclass(frozen=True)
-class Candidate:
+class NameCandidate:
     name: str
     start: int
     end: int
@@ -290,9 +298,9 @@ def _has_role(actor: Actor, titles: tuple[str, ...], current: bool = False) -> b
     return any(r.title in titles and (not current or r.end is None) for r in actor.roles)
 
 
-def tag(gazetteer: Gazetteer, text: str) -> list[Mention]:
+def tag(gazetteer: Gazetteer, text: str) -> list[ActorMatch]:
     """All actor mentions in `text`, sorted by start; offsets index into `text`."""
-    mentions: list[Mention] = []
+    mentions: list[ActorMatch] = []
     introduced: dict[str, int] = {}  # person id -> start of its first full mention
     for start, end, entries in _raw_matches(gazetteer, text):
         kind = entries[0][1]
@@ -304,7 +312,7 @@ def tag(gazetteer: Gazetteer, text: str) -> list[Mention]:
             if len({e[0] for e in entries}) > 1:
                 continue  # one surface, several actors: not ours to guess
             mentions.append(
-                Mention(actor_id, start, start + core, text[start : start + core], "alias")
+                ActorMatch(actor_id, start, start + core, text[start : start + core], "alias")
             )
             introduced.setdefault(actor_id, start)
             continue
@@ -331,12 +339,12 @@ def tag(gazetteer: Gazetteer, text: str) -> list[Mention]:
                     method, chosen = "title-pattern", fits[0]
         if chosen is not None:
             mentions.append(
-                Mention(chosen, start, start + core, text[start : start + core], method)
+                ActorMatch(chosen, start, start + core, text[start : start + core], method)
             )
     return mentions
 
 
-def _overlaps(start: int, end: int, mentions: Sequence[Mention]) -> bool:
+def _overlaps(start: int, end: int, mentions: Sequence[ActorMatch]) -> bool:
     return any(m.start < end and start < m.end for m in mentions)
 
 
@@ -348,17 +356,17 @@ def _trim(name: str) -> str:
 
 
 def discover_candidates(
-    gazetteer: Gazetteer, text: str, mentions: Sequence[Mention]
-) -> list[Candidate]:
+    gazetteer: Gazetteer, text: str, mentions: Sequence[ActorMatch]
+) -> list[NameCandidate]:
     """Names that look like actors but are not in the gazetteer, for a human to review."""
-    found: dict[str, Candidate] = {}
+    found: dict[str, NameCandidate] = {}
 
     def add(name: str, start: int, evidence: str) -> None:
         name = _trim(name)
         if not name or name.split()[0] in _STOP or _overlaps(start, start + len(name), mentions):
             return
         if name not in found:
-            found[name] = Candidate(name, start, start + len(name), evidence)
+            found[name] = NameCandidate(name, start, start + len(name), evidence)
 
     for m in _TITLED_NAME.finditer(text):
         add(m.group(2), m.start(2), f"title:{m.group(1)}")

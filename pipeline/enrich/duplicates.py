@@ -18,11 +18,12 @@ from sqlmodel import Session, select
 from pipeline.enrich import fingerprints as dedup
 from storage import neardup, repo
 from storage.models import Article
+from storage.statuses import DuplicateKind
 
 
 @dataclass(frozen=True)
 class Verdict:
-    kind: str | None  # "url" | "exact" | "near" | None
+    kind: DuplicateKind | None
     of: int | None  # id of the earliest known version (root of the duplicate chain)
     evidence: dict[str, object] = field(default_factory=dict)
     #: An original that arrives after its copy: the id of the stored root that
@@ -90,14 +91,14 @@ def adopt(session: Session, article: Article, verdict: Verdict) -> int:
     return len(family)
 
 
-def relation(original: Article, copy: Article) -> tuple[str, dict[str, object]]:
+def relation(original: Article, copy: Article) -> tuple[DuplicateKind, dict[str, object]]:
     """How ``copy`` repeats ``original``: url, exact or near, with the evidence."""
     if original.canonical_url and original.canonical_url == copy.canonical_url:
-        return "url", {"canonical_url": copy.canonical_url, "matched": original.id}
+        return DuplicateKind.URL, {"canonical_url": copy.canonical_url, "matched": original.id}
     if copy.text_hash and copy.text_hash == original.text_hash:
-        return "exact", {"text_hash": copy.text_hash, "matched": original.id}
+        return DuplicateKind.EXACT, {"text_hash": copy.text_hash, "matched": original.id}
     match = dedup.compare(dedup.fingerprint(copy.text), dedup.fingerprint(original.text))
-    return "near", {
+    return DuplicateKind.NEAR, {
         "jaccard": match.jaccard,
         "containment": match.containment,
         "matched": original.id,
@@ -110,14 +111,18 @@ def _find(session: Session, article: Article) -> Verdict:
         root = _eligible_root(session, article, match)
         if root is not None and match is not None:
             return Verdict(
-                "url", root.id, {"canonical_url": article.canonical_url, "matched": match.id}
+                DuplicateKind.URL,
+                root.id,
+                {"canonical_url": article.canonical_url, "matched": match.id},
             )
     text_hash = article.text_hash or (dedup.content_hash(article.text) if article.text else "")
     if text_hash and dedup.normalize_text(article.text):
         match = repo.earliest_by_text_hash(session, text_hash, article.id)
         root = _eligible_root(session, article, match)
         if root is not None and match is not None:
-            return Verdict("exact", root.id, {"text_hash": text_hash, "matched": match.id})
+            return Verdict(
+                DuplicateKind.EXACT, root.id, {"text_hash": text_hash, "matched": match.id}
+            )
     return _near_duplicate(session, article)
 
 
@@ -127,7 +132,7 @@ def _near_duplicate(session: Session, article: Article) -> Verdict:
         return NOT_A_DUPLICATE
     best: tuple[tuple[bool, datetime, int], Article, dict[str, object]] | None = None
     for cand in neardup.candidates(session, dedup.band_keys(fp), exclude=article.id):
-        match = dedup.compare(fp, dedup.Fingerprint(cand.signature, cand.shingles))
+        match = dedup.compare(fp, dedup.TextFingerprint(cand.signature, cand.shingles))
         if not match.is_duplicate:
             continue
         matched = session.get(Article, cand.article_id)
@@ -145,7 +150,7 @@ def _near_duplicate(session: Session, article: Article) -> Verdict:
             best = (key, root, evidence)
     if best is None:
         return NOT_A_DUPLICATE
-    return Verdict("near", best[1].id, best[2])
+    return Verdict(DuplicateKind.NEAR, best[1].id, best[2])
 
 
 def index_article(session: Session, article: Article) -> None:

@@ -132,7 +132,7 @@ def _mix64(x: npt.NDArray[np.uint64]) -> npt.NDArray[np.uint64]:
 
 
 @dataclass(frozen=True)
-class Fingerprint:
+class TextFingerprint:
     """MinHash signature (NUM_PERM uint32 values) and the shingle-set size."""
 
     signature: bytes
@@ -142,12 +142,12 @@ class Fingerprint:
         return np.frombuffer(self.signature, dtype="<u4")
 
 
-def fingerprint(text: str) -> Fingerprint:
+def fingerprint(text: str) -> TextFingerprint:
     """MinHash signature of ``text``'s word shingles (empty text: all-max signature)."""
     items = shingles(text)
     if not items:
         sig = np.full(NUM_PERM, 0xFFFFFFFF, dtype="<u4")
-        return Fingerprint(sig.tobytes(), 0)
+        return TextFingerprint(sig.tobytes(), 0)
     hashes = _shingle_hashes(items)
     with np.errstate(over="ignore"):
         # (NUM_PERM, n) matrix of permuted hashes; the minimum per row is the signature.
@@ -155,10 +155,10 @@ def fingerprint(text: str) -> Fingerprint:
     # Keep the top 32 bits: the mixer's best bits, half the storage, and a
     # collision rate (2^-32 per row) far below MinHash's own estimation error.
     sig = (mixed.min(axis=1) >> np.uint64(32)).astype("<u4")
-    return Fingerprint(sig.tobytes(), len(items))
+    return TextFingerprint(sig.tobytes(), len(items))
 
 
-def band_keys(fp: Fingerprint) -> list[int]:
+def band_keys(fp: TextFingerprint) -> list[int]:
     """One signed 64-bit key per band, with the band number folded into the hash.
 
     Folding the band in means one ``band_key IN (...)`` probe of the primary
@@ -175,14 +175,16 @@ def band_keys(fp: Fingerprint) -> list[int]:
     return keys
 
 
-def jaccard_estimate(a: Fingerprint, b: Fingerprint) -> float:
+def jaccard_estimate(a: TextFingerprint, b: TextFingerprint) -> float:
     """Fraction of agreeing MinHash rows: an unbiased estimate of Jaccard similarity."""
     if a.shingles == 0 or b.shingles == 0:
         return 0.0
     return float(np.count_nonzero(a.values() == b.values())) / NUM_PERM
 
 
-def containment_estimate(a: Fingerprint, b: Fingerprint, jaccard: float | None = None) -> float:
+def containment_estimate(
+    a: TextFingerprint, b: TextFingerprint, jaccard: float | None = None
+) -> float:
     """Estimated |A ∩ B| / min(|A|, |B|), from the Jaccard estimate and the set sizes."""
     j = jaccard_estimate(a, b) if jaccard is None else jaccard
     small = min(a.shingles, b.shingles)
@@ -207,7 +209,7 @@ class NearMatch:
     is_duplicate: bool
 
 
-def compare(a: Fingerprint, b: Fingerprint) -> NearMatch:
+def compare(a: TextFingerprint, b: TextFingerprint) -> NearMatch:
     """Decide whether two fingerprints are near duplicates, with the figures that decided."""
     j = jaccard_estimate(a, b)
     c = containment_estimate(a, b, j)

@@ -10,19 +10,18 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlmodel import Session
 
 from pipeline.config import ENRICH_STEPS, Settings
-from pipeline.enrich.actors import Gazetteer, discover_candidates, tag
-from pipeline.enrich.actors import Mention as ActorMention
+from pipeline.enrich.actors import ActorMatch, Gazetteer, discover_candidates, tag
 from pipeline.enrich.duplicates import adopt, find_duplicate, index_article
 from pipeline.enrich.fingerprints import content_hash
 from pipeline.enrich.relevance import RelevanceRules, load_rules, score_relevance
 from pipeline.enrich.story_assign import assign_story
 from storage import repo
 from storage.models import Article
+from storage.statuses import DuplicateKind
 
 ALL_STEPS = ENRICH_STEPS
 
@@ -44,14 +43,24 @@ class Toolkit:
         )
 
 
+@dataclass(frozen=True)
+class EnrichOutcome:
+    """What enriching one article decided (the counters of the stage report come from it)."""
+
+    relevant: bool
+    duplicate: DuplicateKind | None
+    story_id: int | None
+
+
 def enrich_article(
     session: Session,
     article: Article,
     kit: Toolkit,
     now: datetime,
     steps: Iterable[str] = ALL_STEPS,
-) -> dict[str, Any]:
-    """Run the enrichment steps on a flushed article (it has an id)."""
+) -> EnrichOutcome:
+    """Run the enrichment steps on a flushed article (it has an id); each step overwrites
+    its own fields, so a re-run gives what a fresh ingest would."""
     wanted = set(steps)
     assert article.id is not None
     article.text_hash = content_hash(article.text)
@@ -95,16 +104,16 @@ def enrich_article(
         )
     article.enriched_at = now
     session.add(article)
-    return {
-        "relevant": article.relevant,
-        "duplicate": article.duplicate_kind,
-        "story_id": article.story_id,
-    }
+    return EnrichOutcome(
+        relevant=bool(article.relevant),
+        duplicate=article.duplicate_kind,
+        story_id=article.story_id,
+    )
 
 
 def store_mentions(
     session: Session, gazetteer: Gazetteer, article_id: int, text: str
-) -> list[ActorMention]:
+) -> list[ActorMatch]:
     """Tag ``text`` and replace the article's stored mentions (and mirror their actors)."""
     mentions = tag(gazetteer, text)
     actors = {m.actor_id: gazetteer.actors[m.actor_id] for m in mentions}

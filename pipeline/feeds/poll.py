@@ -30,6 +30,7 @@ from pipeline.report import StageReport
 from storage import repo
 from storage.db import session_scope
 from storage.models import Feed, FeedAttempt
+from storage.statuses import AttemptStatus
 
 log = logging.getLogger(__name__)
 
@@ -99,14 +100,16 @@ def _record_feed_outcome(
     state = feed_health.HealthState(
         feed.failure_score, feed.consecutive_failures, feed.poll_interval_s
     )
-    attempt = FeedAttempt(feed_id=feed.id or 0, started_at=now, status="ok")
+    attempt = FeedAttempt(feed_id=feed.id or 0, started_at=now, status=AttemptStatus.OK)
     feed.last_polled_at = now
     if isinstance(result, FetchError):
         _feed_failed(feed, attempt, state, now, result, report)
     elif result.not_modified or (
         feed.content_hash is not None and result.content_hash == feed.content_hash
     ):
-        attempt.status = "not-modified" if result.not_modified else "unchanged"
+        attempt.status = (
+            AttemptStatus.NOT_MODIFIED if result.not_modified else AttemptStatus.UNCHANGED
+        )
         attempt.http_status = result.status
         attempt.duration_ms = int(result.elapsed * 1000)
         report.add("feeds_unchanged")
@@ -160,7 +163,7 @@ def _feed_failed(
     report: StageReport,
 ) -> None:
     message = str(exc) or exc.kind
-    attempt.status = "error"
+    attempt.status = AttemptStatus.ERROR
     attempt.error_class = exc.kind
     attempt.error_message = message[:500]
     attempt.http_status = getattr(exc, "status", None)

@@ -65,7 +65,7 @@ class FetchRequest:
     key: object = None  # opaque to the fetcher; lets callers match results to their rows
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class FetchResult:
     """Outcome of one successful fetch.
 
@@ -185,16 +185,16 @@ class Fetcher:
         get = hop.headers.get
         if hop.status == 304:
             return FetchResult(
-                url,
-                304,
-                hop.headers,
-                b"",
-                True,
-                None,
-                elapsed,
-                get("etag") or req.etag,
-                get("last-modified") or req.last_modified,
-                req.key,
+                url=url,
+                status=304,
+                headers=hop.headers,
+                body=b"",
+                not_modified=True,
+                content_hash=None,
+                elapsed=elapsed,
+                etag=get("etag") or req.etag,
+                last_modified=get("last-modified") or req.last_modified,
+                key=req.key,
             )
         body = hop.body
         if req.kind == "sitemap" and body[:2] == b"\x1f\x8b":  # sitemap.xml.gz served as a file
@@ -204,16 +204,16 @@ class Fetcher:
                 raise PermanentFetchError(f"corrupt gzip sitemap: {exc}", url=url) from exc
         digest = hashlib.sha256(body).hexdigest()
         return FetchResult(
-            url,
-            hop.status,
-            hop.headers,
-            body,
-            digest == req.previous_hash,
-            digest,
-            elapsed,
-            get("etag"),
-            get("last-modified"),
-            req.key,
+            url=url,
+            status=hop.status,
+            headers=hop.headers,
+            body=body,
+            not_modified=digest == req.previous_hash,
+            content_hash=digest,
+            elapsed=elapsed,
+            etag=get("etag"),
+            last_modified=get("last-modified"),
+            key=req.key,
         )
 
     # -- redirect chain -----------------------------------------------------------

@@ -26,6 +26,7 @@ from pipeline.report import StageReport
 from storage import repo
 from storage.db import session_scope
 from storage.models import Article, Entry, Feed
+from storage.statuses import EntryStatus
 
 log = logging.getLogger(__name__)
 
@@ -106,13 +107,13 @@ def _store_page(
     # then sees "done", instead of racing to insert the same article (PostgreSQL;
     # SQLite writers are already serialised by BEGIN IMMEDIATE).
     row = session.get(Entry, entry.id, with_for_update=True, populate_existing=True)
-    if row is None or row.status == "done":
+    if row is None or row.status == EntryStatus.DONE:
         return  # another worker got here first
     if page.error is not None and _page_failed(row, page.error, kit, now, report):
         return  # retried on a later pass
     extracted = page.extracted
     if extracted is None and not (row.summary or row.title):
-        row.status = "gave-up"
+        row.status = EntryStatus.GAVE_UP
         session.add(row)
         return
     url = row.url
@@ -136,14 +137,14 @@ def _store_page(
     session.add(article)
     session.flush()
     outcome = enrich_article(session, article, kit, now)
-    row.status = "done"
+    row.status = EntryStatus.DONE
     row.article_id = article.id
     session.add(row)
     report.add("articles_stored")
-    if outcome["relevant"]:
+    if outcome.relevant:
         report.add("articles_relevant")
-    if outcome["duplicate"]:
-        report.add(f"duplicates_{outcome['duplicate']}")
+    if outcome.duplicate:
+        report.add(f"duplicates_{outcome.duplicate}")
 
 
 def _page_failed(
@@ -154,11 +155,11 @@ def _page_failed(
     row.last_error = f"{exc.kind}: {exc}"[:500]
     report.error(exc.kind, row.url, str(exc))
     if exc.transient and row.attempts < kit.settings.fetch.max_page_attempts:
-        row.status = "failed"
+        row.status = EntryStatus.FAILED
         row.next_attempt_at = now + PAGE_RETRY_BASE * (2 ** (row.attempts - 1))
         report.add("pages_failed")
         return True
-    row.status = "gave-up"
+    row.status = EntryStatus.GAVE_UP
     report.add("pages_given_up")
     return False
 

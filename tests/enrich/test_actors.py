@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from pipeline.enrich.actors import Actor, Gazetteer, Mention, Role, discover_candidates, tag
+from pipeline.enrich.actors import Actor, ActorMatch, Gazetteer, Role, discover_candidates, tag
 from pipeline.errors import ConfigError
 from tests.support.paths import ROOT
 
@@ -168,8 +168,8 @@ def test_from_actors_and_custom_gazetteer() -> None:
     )
     g = Gazetteer.from_actors([a])
     assert tag(g, "Hong Gil-dong said; Hong added.") == [
-        Mention("person:x", 0, 13, "Hong Gil-dong", "alias"),
-        Mention("person:x", 20, 24, "Hong", "short-form"),
+        ActorMatch("person:x", 0, 13, "Hong Gil-dong", "alias"),
+        ActorMatch("person:x", 20, 24, "Hong", "short-form"),
     ]
     with pytest.raises(ConfigError):
         Gazetteer.from_actors([a, a])

@@ -50,7 +50,7 @@ def test_fingerprint_is_deterministic_across_processes() -> None:
     text = (FIXTURES / "articles.json").read_text(encoding="utf-8")[:5000]
     here = dedup.fingerprint(text)
     code = (
-        "import sys; from pipeline import dedup; "
+        "import sys; from pipeline.enrich import fingerprints as dedup; "
         "fp = dedup.fingerprint(sys.stdin.read()); "
         "print(fp.signature.hex()); print(dedup.band_keys(fp))"
     )

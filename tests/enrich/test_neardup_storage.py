@@ -148,15 +148,15 @@ def test_candidates_by_band_keys(engine: Engine) -> None:
     with session_scope(engine) as s:
         for i in sigs:
             _add(s, f"https://x.example/{i}", f"text {i}")
-            fp = dedup.Fingerprint(sigs[i], 100)
+            fp = dedup.TextFingerprint(sigs[i], 100)
             neardup.store(s, i, fp.signature, 100, dedup.band_keys(fp))
-        probe = dedup.band_keys(dedup.Fingerprint(sigs[3], 100))
+        probe = dedup.band_keys(dedup.TextFingerprint(sigs[3], 100))
         found = neardup.candidates(s, probe)
         assert [c.article_id for c in found] == [3]
         assert found[0].shared_bands == dedup.BANDS and found[0].signature == sigs[3]
         assert neardup.candidates(s, probe, exclude=3) == []
         # half the bands shared: still found, with the count
-        mixed = probe[:16] + dedup.band_keys(dedup.Fingerprint(sigs[4], 100))[16:]
+        mixed = probe[:16] + dedup.band_keys(dedup.TextFingerprint(sigs[4], 100))[16:]
         got = {c.article_id: c.shared_bands for c in neardup.candidates(s, mixed)}
         assert got == {3: 16, 4: 16}
         assert neardup.candidates(s, []) == []
