@@ -114,7 +114,7 @@ class Settings:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
-        """Build settings from NEWSMON_* variables (see DESIGN.md), then apply overrides."""
+        """Build settings from NEWSMON_* variables (README: Configuration), then apply overrides."""
         env = os.environ if env is None else env
         home = Path(env.get("NEWSMON_HOME") or "./var").expanduser()
         database_url = env.get("NEWSMON_DATABASE_URL") or f"sqlite:///{home / 'newsmon.db'}"

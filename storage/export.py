@@ -1,4 +1,4 @@
-"""Rows for ``newsmon export``: one JSON-ready dict per article (DESIGN.md contract)."""
+"""Rows for ``newsmon export``: one JSON-ready dict per article (README: the export fields)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The ``newsmon`` command (see DESIGN.md for the contract).
+"""The ``newsmon`` command (README: The command line).
 
 Every command is idempotent and exits non-zero with a single line on stderr
 when its input is bad; tracebacks are for bugs only.
