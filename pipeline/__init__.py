@@ -1,0 +1,26 @@
+"""newsmon's work, importable and runnable without Airflow.
+
+Follow one article from feed to email by the folder names::
+
+    net/      the network edge      client (fetching), addresses (SSRF policy), robots, urls, content
+      │
+    feeds/    feed -> entries       feedlist, parse / jsonfeed / sitemaps -> entries, health, poll
+      │                             (poll the due feeds, queue their links), backfill (sitemaps)
+    pages/    entry -> article      fetch (queued links into articles), extract (trafilatura and
+      │                             fallbacks), boilerplate, language, wire, articles
+    enrich/   article -> knowledge  steps (the order), relevance, fingerprints / duplicates,
+      │                             story_similarity / story_assign, gazetteer / actors,
+      │                             reprocess, seed_corpus / seed_store
+    digest/   day -> email          model, collect, build, render (+ templates), mailer, deliver
+      │
+    cli/      the newsmon command   main, feeds
+
+At the top, shared by all of them: ``config`` (one frozen Settings, passed down; nothing
+else reads the environment), ``errors`` (the exception tree: transient or permanent),
+``windows`` (every day and window rule), ``report`` (what a stage returns) and ``stages``
+(the units of work that the CLI and the Airflow DAGs call: the one API).
+
+Below pipeline sits ``storage`` (tables, sessions, repository functions, migrations); it
+imports nothing from pipeline but ``pipeline.errors``. The import contracts in
+pyproject.toml keep it that way.
+"""
