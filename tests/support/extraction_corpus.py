@@ -245,3 +245,71 @@ def body_prf(found: str, gold: str) -> tuple[float, float, float]:
     p = common / sum(f.values()) if f else 0.0
     r = common / sum(g.values()) if g else 0.0
     return p, r, (2 * p * r / (p + r) if p + r else 0.0)
+
+
+@dataclass
+class Figures:
+    """One extractor's figures over a set of pages."""
+
+    snippets: SnippetScore = field(default_factory=SnippetScore)
+    body_f1: list[float] = field(default_factory=list)
+    dates_right: int = 0
+    dates_total: int = 0
+    misses: list[str] = field(default_factory=list)
+
+    @property
+    def mean_body_f1(self) -> float:
+        return sum(self.body_f1) / len(self.body_f1) if self.body_f1 else 0.0
+
+    @property
+    def date_accuracy(self) -> float:
+        return self.dates_right / self.dates_total if self.dates_total else 0.0
+
+
+def newsmon_result(page: Page) -> tuple[str, set[str]]:
+    """newsmon's text and the calendar days its date stands for (page-local and UTC)."""
+    from pipeline.errors import ExtractionError
+    from pipeline.pages.extract import extract_article
+
+    try:
+        found = extract_article(page.html(), page.url)
+    except ExtractionError:
+        return "", set()
+    days = set()
+    for value in (found.published_local, found.published_at):
+        if value is not None:
+            days.add(value.strftime("%Y-%m-%d"))
+    return found.text, days
+
+
+def bare_result(page: Page) -> tuple[str, set[str]]:
+    """Bare ``trafilatura.bare_extraction(with_metadata=True)``: text and date."""
+    import trafilatura
+
+    doc = trafilatura.bare_extraction(page.html(), url=page.url, with_metadata=True)
+    if doc is None:
+        return "", set()
+    return doc.text or "", {doc.date} if doc.date else set()
+
+
+def evaluate(pages: list[Page]) -> dict[str, Figures]:
+    """newsmon and bare trafilatura on the same pages, in the same run."""
+    out = {"newsmon": Figures(), "bare": Figures()}
+    for page in pages:
+        for name, run in (("newsmon", newsmon_result), ("bare", bare_result)):
+            text, days = run(page)
+            figures = out[name]
+            if page.with_ or page.without:
+                before = (figures.snippets.fn, figures.snippets.fp)
+                figures.snippets.add(text, page)
+                if (figures.snippets.fn, figures.snippets.fp) != before:
+                    figures.misses.append(f"text {page.key}")
+            if page.body is not None:
+                figures.body_f1.append(body_prf(text, page.body)[2])
+            if page.date:
+                figures.dates_total += 1
+                if page.date in days:
+                    figures.dates_right += 1
+                else:
+                    figures.misses.append(f"date {page.key}: want {page.date} got {sorted(days)}")
+    return out
