@@ -46,6 +46,8 @@ _PUBLISHED_META = (
     "published-date",
 )
 _ARTICLE_TYPES = re.compile(r"(?:News|Blog|Report|Opinion|Analysis)?Article|Posting|Report|WebPage")
+# CMSs wrap JSON-LD in CDATA sections or HTML comments, which json.loads refuses.
+_JSON_WRAPPERS = re.compile(r"^\s*(?://\s*)?(?:<!\[CDATA\[|<!--)|(?://\s*)?(?:\]\]>|-->)\s*$")
 _URL_DATE = re.compile(
     r"/((?:19|20)\d{2})[/-](0[1-9]|1[0-2])[/-](0[1-9]|[12]\d|3[01])(?:/|-|\.|_|$)"
     r"|/((?:19|20)\d{2})(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])/"
@@ -97,8 +99,9 @@ def _aware(value: datetime) -> datetime:
 
 def _json_ld_objects(tree: HtmlElement) -> Iterator[dict[str, Any]]:
     for script in tree.xpath('//script[contains(translate(@type,"LDJSON","ldjson"),"ld+json")]'):
+        raw = _JSON_WRAPPERS.sub("", script.text_content() or "")
         try:
-            data = json.loads(script.text_content() or "")
+            data = json.loads(raw, strict=False)  # strict=False: raw newlines inside strings
         except ValueError:
             continue
         stack = [data]

@@ -21,6 +21,8 @@ from lxml.html import HtmlElement
 from pipeline.errors import ConfigError
 from pipeline.pages.candidates import Candidate, selector_text
 
+#: Article.extraction_method is VARCHAR(32); a layout's name must fit.
+MAX_METHOD_CHARS = 32
 #: Less body text than this from a site selector means the layout does not fit the page.
 MIN_SITE_CHARS = 400
 
@@ -78,6 +80,8 @@ def _layout(site: str, entry: Any, path: str) -> Layout:
     if not isinstance(drop, list):
         raise ConfigError(f"{site}: 'drop' must be a list of XPaths", path=path)
     where = f"{site}@{since}"
+    if len(f"site:{where}") > MAX_METHOD_CHARS:
+        raise ConfigError(f"{where}: site name too long for extraction_method", path=path)
     return Layout(
         site=site,
         since=since,
