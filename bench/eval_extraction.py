@@ -13,7 +13,8 @@ Bare = ``trafilatura.bare_extraction(html, url=url, with_metadata=True)`` (text 
 Data: ../shared/corpus (or --corpus DIR); without it the copied subset in
 tests/fixtures/extraction/corpus, which holds the held-out half only.
 
-Usage: .venv/bin/python bench/eval_extraction.py [--corpus DIR] [--half dev|heldout] [--show-misses]
+Usage: .venv/bin/python bench/eval_extraction.py [--corpus DIR] [--half dev|heldout]
+       [--show-misses] [--ablation]
 """
 
 from __future__ import annotations
@@ -25,7 +26,35 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.support.extraction_corpus import default_root, evaluate, pages_of  # noqa: E402
+from pipeline.pages.extract import COMPONENTS  # noqa: E402
+from tests.support.extraction_corpus import (  # noqa: E402
+    Figures,
+    Runner,
+    bare_result,
+    default_root,
+    evaluate,
+    newsmon_result,
+    pages_of,
+)
+
+
+def ablation(half: str, root: Path) -> None:
+    """Each component's gain on one half: newsmon without it, and trafilatura's fast path alone."""
+    pages = pages_of(half, root)
+    runners: dict[str, Runner] = {"newsmon": newsmon_result, "bare": bare_result}
+    for part in sorted(COMPONENTS):
+        runners[f"without {part}"] = lambda p, part=part: newsmon_result(p, COMPONENTS - {part})
+    runners["fast path only"] = lambda p: newsmon_result(p, frozenset())
+    figures = evaluate(pages, runners)
+    print(f"\nablation, {half}: {len(pages)} pages")
+    print(f"{'variant':<26} snip-F1  exclus  body-F1  dates")
+    for name, fig in figures.items():
+        print(f"{name:<26} {_row(fig)}")
+
+
+def _row(fig: Figures) -> str:
+    s = fig.snippets
+    return f"{s.f1:7.3f} {s.exclusion:7.3f} {fig.mean_body_f1:7.3f} {fig.date_accuracy:7.3f}"
 
 
 def report(half: str, root: Path, show: bool) -> None:
@@ -62,10 +91,14 @@ def main() -> None:
     parser.add_argument("--corpus", type=Path, default=None)
     parser.add_argument("--half", choices=("dev", "heldout"), action="append")
     parser.add_argument("--show-misses", action="store_true")
+    parser.add_argument("--ablation", action="store_true", help="each component's gain")
     args = parser.parse_args()
     root = args.corpus or default_root()
     for half in args.half or ("dev", "heldout"):
-        report(half, root, args.show_misses)
+        if args.ablation:
+            ablation(half, root)
+        else:
+            report(half, root, args.show_misses)
 
 
 if __name__ == "__main__":

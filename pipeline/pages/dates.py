@@ -189,10 +189,14 @@ def page_date(
     feed_published: datetime | None,
     now: datetime,
     site_date: str | None = None,
+    strongest_first: bool = True,
 ) -> PageDate:
-    """The publication date from the strongest plausible signal, checked against the feed."""
+    """The publication date from the strongest plausible signal, checked against the feed.
+
+    ``strongest_first=False`` leaves the page's date to htmldate alone (the ablation baseline).
+    """
     found: tuple[datetime, str] | None = None
-    if tree is not None:
+    if tree is not None and strongest_first:
         for source, raw in (
             ("site-rule", site_date),
             ("json-ld", json_ld_date(tree)),
@@ -203,7 +207,7 @@ def page_date(
             if value is not None:
                 found = (value, source)
                 break
-    if found is None:
+    if found is None and strongest_first:
         value = plausible(url_date(url), now)
         if value is not None:
             found = (value, "url")

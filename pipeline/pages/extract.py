@@ -36,6 +36,9 @@ MIN_TEXT_CHARS = 250
 #: The shortest text (page or feed summary) worth storing at all.
 MIN_USABLE_CHARS = 40
 
+#: The parts of extraction beyond bare trafilatura (fast path); all on in production.
+COMPONENTS = frozenset({"site-rules", "selection", "boilerplate", "date-signals"})
+
 _DATE_FORMAT = "%Y-%m-%dT%H:%M:%S%z"
 _TAG = re.compile(r"<[^>]+>")
 _BLOCK_TAG = re.compile(r"</?(?:p|br|div|li|h[1-6]|blockquote)\b[^>]*>", re.IGNORECASE)
@@ -74,13 +77,16 @@ def extract_article(
     feed_summary: str | None = None,
     feed_published: datetime | None = None,
     now: datetime | None = None,
+    components: frozenset[str] = COMPONENTS,
 ) -> Extracted:
     """Extract text and metadata of the article at ``url`` from its HTML.
 
     Pure: no I/O, inputs and output are picklable (a process pool may run it). Raises
     ExtractionError when neither the page nor the feed summary yields usable text.
+    ``components`` switches parts off for the ablation in bench/eval_extraction.py only.
     """
     now = now or datetime.now(UTC)
+    rules = "boilerplate" in components
     site = site_of(url)
     tree = load_html(html) if html else None
 
@@ -93,13 +99,13 @@ def extract_article(
         canonical = canonical_url(tree, url)
         doc = _trafilatura(tree, url, now)
         # A publisher's own layout rule beats every general heuristic when it fits.
-        match = apply_site_rules(tree, site)
+        match = apply_site_rules(tree, site) if "site-rules" in components else None
         if match is not None:
             site_date = match.date
-            text, method = _clean(match.candidate.text, site), match.candidate.method
+            text, method = _clean(match.candidate.text, site, rules), match.candidate.method
         if len(text) < MIN_SITE_CHARS:
-            chosen = _choose_text(tree, html, url, site, doc)
-            text, method = _clean(chosen.text, site), chosen.method
+            chosen = _choose_text(tree, html, url, site, doc, "selection" in components)
+            text, method = _clean(chosen.text, site, rules), chosen.method
 
     if len(text) < MIN_TEXT_CHARS and feed_summary:
         summary = clean_text(summary_text(feed_summary), site=site)
@@ -108,7 +114,14 @@ def extract_article(
     if len(text) < MIN_USABLE_CHARS:
         raise ExtractionError(f"no usable text in page or feed summary: {url}")
 
-    found = page_date(tree, url, feed_published=feed_published, now=now, site_date=site_date)
+    found = page_date(
+        tree,
+        url,
+        feed_published=feed_published,
+        now=now,
+        site_date=site_date,
+        strongest_first="date-signals" in components,
+    )
     language = detect_language(text)
     return Extracted(
         text=text,
@@ -151,7 +164,7 @@ def _trafilatura(tree: HtmlElement, url: str, now: datetime) -> Any:
 
 
 def _choose_text(
-    tree: HtmlElement, html: str | bytes, url: str, site: str | None, doc: Any
+    tree: HtmlElement, html: str | bytes, url: str, site: str | None, doc: Any, select: bool
 ) -> Candidate:
     """The base text, or a better candidate when the signals doubt it (select.py)."""
     base = Candidate("trafilatura", getattr(doc, "text", None) or "")
@@ -161,7 +174,7 @@ def _choose_text(
             base = recall
     description = getattr(doc, "description", None)
     title = getattr(doc, "title", None)
-    if not signals_of(base.text, description, title).doubtful():
+    if not select or not signals_of(base.text, description, title).doubtful():
         return base
     others = [
         Candidate("justext", justext_text(html)),
@@ -170,7 +183,9 @@ def _choose_text(
     return choose(base, others, description, title)
 
 
-def _clean(raw: str, site: str | None) -> str:
+def _clean(raw: str, site: str | None, rules: bool = True) -> str:
+    if not rules:
+        return raw.strip()
     return clean_text(raw, site=site) if raw else ""
 
 

@@ -104,3 +104,12 @@ def test_site_rules_drop_and_date() -> None:
 def test_bad_site_rules_are_config_errors(source: str) -> None:
     with pytest.raises(ConfigError):
         parse_site_rules(source)
+
+
+def test_extracted_is_picklable_for_a_process_pool() -> None:
+    import pickle
+
+    html = page('<meta property="article:published_time" content="2024-06-01T10:00:00+02:00">')
+    found = extract_article(html, "https://example.org/a", now=NOW)
+    assert pickle.loads(pickle.dumps(found)) == found
+    assert found.published_local is not None and found.published_local.utcoffset() is not None

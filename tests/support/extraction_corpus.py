@@ -21,7 +21,7 @@ import gzip
 import json
 import re
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -266,13 +266,15 @@ class Figures:
         return self.dates_right / self.dates_total if self.dates_total else 0.0
 
 
-def newsmon_result(page: Page) -> tuple[str, set[str]]:
+def newsmon_result(page: Page, components: frozenset[str] | None = None) -> tuple[str, set[str]]:
     """newsmon's text and the calendar days its date stands for (page-local and UTC)."""
     from pipeline.errors import ExtractionError
-    from pipeline.pages.extract import extract_article
+    from pipeline.pages.extract import COMPONENTS, extract_article
 
     try:
-        found = extract_article(page.html(), page.url)
+        found = extract_article(
+            page.html(), page.url, components=COMPONENTS if components is None else components
+        )
     except ExtractionError:
         return "", set()
     days = set()
@@ -292,11 +294,15 @@ def bare_result(page: Page) -> tuple[str, set[str]]:
     return doc.text or "", {doc.date} if doc.date else set()
 
 
-def evaluate(pages: list[Page]) -> dict[str, Figures]:
-    """newsmon and bare trafilatura on the same pages, in the same run."""
-    out = {"newsmon": Figures(), "bare": Figures()}
+Runner = Callable[[Page], tuple[str, set[str]]]
+
+
+def evaluate(pages: list[Page], runners: dict[str, Runner] | None = None) -> dict[str, Figures]:
+    """newsmon and bare trafilatura (or the given runners) on the same pages, in the same run."""
+    runners = runners or {"newsmon": newsmon_result, "bare": bare_result}
+    out = {name: Figures() for name in runners}
     for page in pages:
-        for name, run in (("newsmon", newsmon_result), ("bare", bare_result)):
+        for name, run in runners.items():
             text, days = run(page)
             figures = out[name]
             if page.with_ or page.without:
