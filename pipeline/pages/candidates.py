@@ -1,6 +1,7 @@
 """Candidate main texts of one page, each from a different extractor.
 
-- ``precision`` / ``recall``: trafilatura's own two modes (fast path: its internal
+- ``precision`` / ``recall`` (and the default): trafilatura's own modes; the pipeline uses
+  the default as its base and recall mode for short texts (fast path: its internal
   readability/jusText fallback is replaced by the candidates here, which are cheaper and
   chosen by recorded signals instead);
 - ``justext``: jusText's stop-word paragraph classifier (German + English stop lists);
