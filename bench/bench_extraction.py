@@ -4,8 +4,9 @@ newsmon = extract_article (trafilatura with metadata, canonical URL, date checks
 rules, language, wire credits) + score_relevance. Bare = trafilatura.bare_extraction(html,
 url=url, with_metadata=True). Target (issue 4): newsmon within 1.3x of bare.
 
-Pages: trafilatura-eval from ../shared/corpus when present (or --corpus DIR), else the
-copied subset in tests/fixtures/extraction/corpus. Prints pages/s and the ratio; asserts nothing.
+Pages: all pages of both halves (tests/support/extraction_corpus.py) from ../shared/corpus when
+present (or --corpus DIR), else the copied held-out subset in tests/fixtures/extraction/corpus.
+Prints pages/s and the ratio; asserts nothing.
 Usage: .venv/bin/python bench/bench_extraction.py [--rounds 3]
 """
 
@@ -20,13 +21,11 @@ import trafilatura
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "bench"))
-
-from eval_extraction import SHARED, SUBSET, read_page, trafilatura_pages  # noqa: E402
 
 from pipeline.enrich.relevance import load_rules, score_relevance  # noqa: E402
 from pipeline.errors import ExtractionError  # noqa: E402
 from pipeline.pages.extract import extract_article  # noqa: E402
+from tests.support.extraction_corpus import default_root, pages_of  # noqa: E402
 
 
 def main() -> None:
@@ -34,11 +33,8 @@ def main() -> None:
     parser.add_argument("--corpus", type=Path, default=None)
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
-    root = args.corpus or (SHARED if SHARED.exists() else SUBSET)
-    pages = [
-        (read_page(path), url if url.startswith("http") else "https://example.org/")
-        for url, path, _ in trafilatura_pages(root)
-    ]
+    root = args.corpus or default_root()
+    pages = [(p.html(), p.url) for half in ("dev", "heldout") for p in pages_of(half, root)]
     rules = load_rules(ROOT / "seeds" / "relevance.yaml")
 
     def bare() -> None:

@@ -44,6 +44,7 @@ def export_row(article: Article, actors: list[Any], *, with_text: bool) -> dict[
         "wire_agencies": article.wire_agencies,
         "extraction_method": article.extraction_method,
         "date_source": article.date_source,
+        "date_doubtful": article.date_doubtful,
         "text_chars": article.text_chars,
     }
     if with_text:

@@ -13,6 +13,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import JSON, BigInteger, Column, LargeBinary, UniqueConstraint
+from sqlalchemy import false as sa_false
 from sqlmodel import Field, SQLModel
 
 from storage.statuses import (
@@ -110,6 +111,8 @@ class Article(SQLModel, table=True):
     language: str | None = Field(default=None, max_length=16)
     published_at: datetime | None = Field(default=None, index=True)
     date_source: str | None = Field(default=None, max_length=32)
+    #: the page's date and the feed's disagree by more than a few days (pipeline/pages/dates.py)
+    date_doubtful: bool = Field(default=False, sa_column_kwargs={"server_default": sa_false()})
     fetched_at: datetime = Field(index=True)
     is_seed: bool = False
     seed_name: str | None = Field(default=None, max_length=300)

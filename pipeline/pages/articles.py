@@ -28,6 +28,7 @@ def apply_extraction(
     if ex.published_at is not None or article.published_at is None:
         article.published_at = ex.published_at
         article.date_source = ex.date_source
+        article.date_doubtful = ex.date_doubtful
     article.text = ex.text
     article.extraction_method = ex.method
     article.wire_agencies = list(ex.wire_agencies)

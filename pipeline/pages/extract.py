@@ -13,18 +13,21 @@ from __future__ import annotations
 import html as html_lib
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-import htmldate
 import trafilatura
 from lxml.html import HtmlElement
 from trafilatura.utils import load_html
 
 from pipeline.errors import ExtractionError
 from pipeline.pages.boilerplate import clean_text
+from pipeline.pages.candidates import Candidate, justext_text, structural_text, trafilatura_text
+from pipeline.pages.dates import EARLIEST_DATE, FUTURE_TOLERANCE, page_date
 from pipeline.pages.language import detect_language
+from pipeline.pages.select import choose, signals_of
+from pipeline.pages.site_rules import MIN_SITE_CHARS, apply_site_rules
 from pipeline.pages.wire import detect_wire_agencies
 
 #: Shorter page text than this is treated as a failed extraction and retried
@@ -32,10 +35,9 @@ from pipeline.pages.wire import detect_wire_agencies
 MIN_TEXT_CHARS = 250
 #: The shortest text (page or feed summary) worth storing at all.
 MIN_USABLE_CHARS = 40
-#: Online news predates 1990 only in archives, where a date is a parsing error.
-EARLIEST_DATE = datetime(1990, 1, 1, tzinfo=UTC)
-#: Feeds and servers in other time zones can be a few hours "ahead".
-FUTURE_TOLERANCE = timedelta(days=1)
+
+#: The parts of extraction beyond bare trafilatura (fast path); all on in production.
+COMPONENTS = frozenset({"site-rules", "selection", "boilerplate", "date-signals"})
 
 _DATE_FORMAT = "%Y-%m-%dT%H:%M:%S%z"
 _TAG = re.compile(r"<[^>]+>")
@@ -51,15 +53,20 @@ class Extracted:
     title: str | None
     author: str | None
     published_at: datetime | None  # tz-aware UTC
-    date_source: str | None  # "page-metadata" | "htmldate" | "feed"
+    date_source: str | None  # site-rule | json-ld | meta | time-element | url | htmldate | feed
     site_name: str | None
     language: str | None
     description: str | None
     categories: tuple[str, ...]
     tags: tuple[str, ...]
     canonical_url: str | None
-    method: str  # "trafilatura" | "trafilatura-fallback" | "feed-summary"
+    #: trafilatura[-fallback][+lead] | justext | structural | site:<domain>@<since> | feed-summary
+    method: str
     wire_agencies: tuple[str, ...]
+    #: The page's date and the feed's differ by more than dates.DOUBT_AFTER.
+    date_doubtful: bool = False
+    #: published_at as the page stated it (its own UTC offset), for local calendar days.
+    published_local: datetime | None = None
 
 
 def extract_article(
@@ -70,13 +77,16 @@ def extract_article(
     feed_summary: str | None = None,
     feed_published: datetime | None = None,
     now: datetime | None = None,
+    components: frozenset[str] = COMPONENTS,
 ) -> Extracted:
     """Extract text and metadata of the article at ``url`` from its HTML.
 
-    Raises ExtractionError when neither the page nor the feed summary yields
-    usable text.
+    Pure: no I/O, inputs and output are picklable (a process pool may run it). Raises
+    ExtractionError when neither the page nor the feed summary yields usable text.
+    ``components`` switches parts off for the ablation in bench/eval_extraction.py only.
     """
     now = now or datetime.now(UTC)
+    rules = "boilerplate" in components
     site = site_of(url)
     tree = load_html(html) if html else None
 
@@ -84,15 +94,18 @@ def extract_article(
     text = ""
     method = "trafilatura"
     canonical: str | None = None
+    site_date: str | None = None
     if tree is not None:
         canonical = canonical_url(tree, url)
-        doc = _trafilatura(tree, url, now, recall=False)
-        text = _clean(doc, site)
-        if len(text) < MIN_TEXT_CHARS:
-            retry = _trafilatura(tree, url, now, recall=True)
-            retry_text = _clean(retry, site)
-            if len(retry_text) > len(text):
-                doc, text, method = retry or doc, retry_text, "trafilatura-fallback"
+        doc = _trafilatura(tree, url, now)
+        # A publisher's own layout rule beats every general heuristic when it fits.
+        match = apply_site_rules(tree, site) if "site-rules" in components else None
+        if match is not None:
+            site_date = match.date
+            text, method = _clean(match.candidate.text, site, rules), match.candidate.method
+        if len(text) < MIN_SITE_CHARS:
+            chosen = _choose_text(tree, html, url, site, doc, "selection" in components)
+            text, method = _clean(chosen.text, site, rules), chosen.method
 
     if len(text) < MIN_TEXT_CHARS and feed_summary:
         summary = clean_text(summary_text(feed_summary), site=site)
@@ -101,14 +114,21 @@ def extract_article(
     if len(text) < MIN_USABLE_CHARS:
         raise ExtractionError(f"no usable text in page or feed summary: {url}")
 
-    published_at, date_source = _publication_date(doc, tree, url, feed_published, now)
+    found = page_date(
+        tree,
+        url,
+        feed_published=feed_published,
+        now=now,
+        site_date=site_date,
+        strongest_first="date-signals" in components,
+    )
     language = detect_language(text)
     return Extracted(
         text=text,
         title=_first(getattr(doc, "title", None), feed_title),
         author=_first(getattr(doc, "author", None)),
-        published_at=published_at,
-        date_source=date_source,
+        published_at=found.utc,
+        date_source=found.source,
         site_name=_first(getattr(doc, "sitename", None)),
         language=language,
         description=_first(getattr(doc, "description", None)),
@@ -117,19 +137,22 @@ def extract_article(
         canonical_url=canonical,
         method=method,
         wire_agencies=detect_wire_agencies(text),
+        date_doubtful=found.doubtful,
+        published_local=found.local,
     )
 
 
-def _trafilatura(tree: HtmlElement, url: str, now: datetime, *, recall: bool) -> Any:
-    # Comments are never article text; tables often are (results, polls).
-    # Metadata-only date search here: htmldate's extensive text scan is run
-    # separately so the date's source can be recorded.
+def _trafilatura(tree: HtmlElement, url: str, now: datetime) -> Any:
+    # One pass for metadata and the base text, on trafilatura's fast path: its internal
+    # readability/jusText fallback is replaced by choose() over our own candidates.
+    # Comments are never article text; tables often are (results, polls). Metadata-only
+    # date search: dates.page_date reads the stronger signals itself.
     return trafilatura.bare_extraction(
         tree,
         url=url,
         with_metadata=True,
+        fast=True,
         include_comments=False,
-        favor_recall=recall,
         date_extraction_params={
             "original_date": True,
             "extensive_search": False,
@@ -140,67 +163,30 @@ def _trafilatura(tree: HtmlElement, url: str, now: datetime, *, recall: bool) ->
     )
 
 
-def _clean(doc: Any, site: str | None) -> str:
-    raw = getattr(doc, "text", None) or ""
+def _choose_text(
+    tree: HtmlElement, html: str | bytes, url: str, site: str | None, doc: Any, select: bool
+) -> Candidate:
+    """The base text, or a better candidate when the signals doubt it (select.py)."""
+    base = Candidate("trafilatura", getattr(doc, "text", None) or "")
+    if len(_clean(base.text, site)) < MIN_TEXT_CHARS:
+        recall = Candidate("trafilatura-fallback", trafilatura_text(tree, url, mode="recall"))
+        if len(recall.text) > len(base.text):
+            base = recall
+    description = getattr(doc, "description", None)
+    title = getattr(doc, "title", None)
+    if not select or not signals_of(base.text, description, title).doubtful():
+        return base
+    others = [
+        Candidate("justext", justext_text(html)),
+        Candidate("structural", structural_text(tree)),
+    ]
+    return choose(base, others, description, title)
+
+
+def _clean(raw: str, site: str | None, rules: bool = True) -> str:
+    if not rules:
+        return raw.strip()
     return clean_text(raw, site=site) if raw else ""
-
-
-def _publication_date(
-    doc: Any,
-    tree: HtmlElement | None,
-    url: str,
-    feed_published: datetime | None,
-    now: datetime,
-) -> tuple[datetime | None, str | None]:
-    """Page metadata, then htmldate's extensive search, then the feed's date."""
-    found = _valid_date(parse_date(getattr(doc, "date", None)), now)
-    if found:
-        return found, "page-metadata"
-    if tree is not None:
-        raw = htmldate.find_date(
-            tree,
-            extensive_search=True,
-            original_date=True,
-            outputformat=_DATE_FORMAT,
-            url=url,
-            min_date=EARLIEST_DATE.strftime("%Y-%m-%d"),
-            max_date=(now + FUTURE_TOLERANCE).strftime("%Y-%m-%d"),
-        )
-        found = _valid_date(parse_date(raw), now)
-        if found:
-            return found, "htmldate"
-    found = _valid_date(_as_utc(feed_published) if feed_published else None, now)
-    if found:
-        return found, "feed"
-    return None, None
-
-
-def parse_date(raw: str | None) -> datetime | None:
-    """htmldate's output (with or without offset) as a tz-aware UTC datetime."""
-    if not raw:
-        return None
-    for fmt in (_DATE_FORMAT, "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d"):
-        try:
-            return _as_utc(datetime.strptime(raw, fmt))
-        except ValueError:
-            continue
-    return None
-
-
-def _as_utc(value: datetime) -> datetime:
-    # A date without zone is taken as UTC: the error is at most a day, and
-    # a guessed local zone would be no better.
-    if value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value.astimezone(UTC)
-
-
-def _valid_date(value: datetime | None, now: datetime) -> datetime | None:
-    if value is None:
-        return None
-    if value < EARLIEST_DATE or value > _as_utc(now) + FUTURE_TOLERANCE:
-        return None
-    return value
 
 
 def canonical_url(tree: HtmlElement, url: str) -> str | None:

@@ -83,3 +83,35 @@ def test_malformed_rules_name_the_line(tmp_path: Path) -> None:
         parse_rules("common:\n  drop_lines: ['(unclosed']\n")
     with pytest.raises(ConfigError):
         parse_rules("common:\n  drop_line: ['typo key']\n")
+
+
+FURNITURE = (
+    "Kostenlos bestellen",
+    "Morgenlage",
+    "Lesen Sie",
+    "(Foto:",
+    "Mehr zum Thema",
+    "Zur SZ-Startseite",
+    "Jetzt entdecken",
+)
+
+
+@pytest.mark.parametrize("prefix", ["000", "001", "002", "003", "004"])
+def test_seeds_come_out_clean_without_losing_a_sentence(prefix: str) -> None:
+    import re
+
+    raw = seed(prefix)
+    cleaned = clean_text(raw)
+    for phrase in FURNITURE:
+        assert phrase not in cleaned
+    flat = " ".join(cleaned.split())
+    # every line that reads like a sentence of the article is still there, whole
+    sentences = [
+        line for line in raw.splitlines()
+        if re.search(r"[.!?\"“”)]\s*$", line.strip()) and len(line.split()) >= 8
+        and not any(p in line for p in FURNITURE)
+        and "charmierten" not in line  # seed 001's teaser for another article, after the cut
+    ]  # fmt: skip
+    assert sentences
+    for line in sentences:
+        assert " ".join(line.split()) in flat

@@ -166,3 +166,42 @@ def test_enrichment_lock_serialises_workers_on_postgresql(pg_url: str) -> None:
         t.join(20)
     engine.dispose()
     assert order == ["first commits", "second decides"]
+
+
+def test_date_doubtful_is_stored_and_exported(db_url: str) -> None:
+    from storage.export import export_row
+
+    engine = make_engine(db_url)
+    migrate(engine)
+    with session_scope(engine) as s:
+        for url, doubtful in (("https://example.org/d1", True), ("https://example.org/d2", False)):
+            s.add(
+                Article(
+                    url=url,
+                    canonical_url=url,
+                    fetched_at=NOW,
+                    published_at=NOW,
+                    date_source="meta",
+                    date_doubtful=doubtful,
+                )
+            )
+    with session_scope(engine) as s:
+        rows = {a.url: export_row(a, [], with_text=False) for a in s.exec(select(Article)).all()}
+    assert rows["https://example.org/d1"]["date_doubtful"] is True
+    assert rows["https://example.org/d2"]["date_doubtful"] is False
+    with engine.connect() as conn:  # the migration's server default fills rows written by SQL
+        conn.execute(
+            text(
+                "INSERT INTO article (url, canonical_url, fetched_at, is_seed, text, text_chars,"
+                " text_hash, wire_agencies, relevant, relevance_score, relevance_evidence)"
+                " VALUES ('https://example.org/d3', 'https://example.org/d3', :now, false, '', 0,"
+                " '', '[]', false, 0, '[]')"
+            ),
+            {"now": NOW},
+        )
+        conn.commit()
+        value = conn.execute(
+            text("SELECT date_doubtful FROM article WHERE url = 'https://example.org/d3'")
+        ).scalar()
+    assert value in (False, 0)
+    engine.dispose()
