@@ -2,7 +2,7 @@
 
 Follow one article from feed to email by the folder names::
 
-    net/      the network edge      client (fetching), addresses (SSRF policy), robots, urls, content
+    net/      the network edge      client (fetching), addresses (SSRF), robots, urls, content
       │
     feeds/    feed -> entries       feedlist, parse / jsonfeed / sitemaps -> entries, health, poll
       │                             (poll the due feeds, queue their links), backfill (sitemaps)
