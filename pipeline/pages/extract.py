@@ -17,7 +17,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-import htmldate
 import trafilatura
 from lxml.html import HtmlElement
 from trafilatura.utils import load_html
@@ -51,7 +50,7 @@ class Extracted:
     title: str | None
     author: str | None
     published_at: datetime | None  # tz-aware UTC
-    date_source: str | None  # "page-metadata" | "htmldate" | "feed"
+    date_source: str | None  # "page-metadata" (htmldate inside trafilatura) | "feed"
     site_name: str | None
     language: str | None
     description: str | None
@@ -89,10 +88,11 @@ def extract_article(
         doc = _trafilatura(tree, url, now, recall=False)
         text = _clean(doc, site)
         if len(text) < MIN_TEXT_CHARS:
-            retry = _trafilatura(tree, url, now, recall=True)
+            # Text only: the metadata (and its date search) of the first run stand.
+            retry = _trafilatura(tree, url, now, recall=True, metadata=False)
             retry_text = _clean(retry, site)
             if len(retry_text) > len(text):
-                doc, text, method = retry or doc, retry_text, "trafilatura-fallback"
+                text, method = retry_text, "trafilatura-fallback"
 
     if len(text) < MIN_TEXT_CHARS and feed_summary:
         summary = clean_text(summary_text(feed_summary), site=site)
@@ -101,7 +101,7 @@ def extract_article(
     if len(text) < MIN_USABLE_CHARS:
         raise ExtractionError(f"no usable text in page or feed summary: {url}")
 
-    published_at, date_source = _publication_date(doc, tree, url, feed_published, now)
+    published_at, date_source = _publication_date(doc, feed_published, now)
     language = detect_language(text)
     return Extracted(
         text=text,
@@ -120,19 +120,22 @@ def extract_article(
     )
 
 
-def _trafilatura(tree: HtmlElement, url: str, now: datetime, *, recall: bool) -> Any:
+def _trafilatura(
+    tree: HtmlElement, url: str, now: datetime, *, recall: bool, metadata: bool = True
+) -> Any:
     # Comments are never article text; tables often are (results, polls).
-    # Metadata-only date search here: htmldate's extensive text scan is run
-    # separately so the date's source can be recorded.
+    # The one date search of the page: htmldate inside trafilatura, metadata
+    # first, then the extensive text scan; a second htmldate run over the same
+    # tree only repeated that work (issue 14).
     return trafilatura.bare_extraction(
         tree,
         url=url,
-        with_metadata=True,
+        with_metadata=metadata,
         include_comments=False,
         favor_recall=recall,
         date_extraction_params={
             "original_date": True,
-            "extensive_search": False,
+            "extensive_search": True,
             "outputformat": _DATE_FORMAT,
             "min_date": EARLIEST_DATE.strftime("%Y-%m-%d"),
             "max_date": (now + FUTURE_TOLERANCE).strftime("%Y-%m-%d"),
@@ -146,29 +149,12 @@ def _clean(doc: Any, site: str | None) -> str:
 
 
 def _publication_date(
-    doc: Any,
-    tree: HtmlElement | None,
-    url: str,
-    feed_published: datetime | None,
-    now: datetime,
+    doc: Any, feed_published: datetime | None, now: datetime
 ) -> tuple[datetime | None, str | None]:
-    """Page metadata, then htmldate's extensive search, then the feed's date."""
+    """The page's date (htmldate inside trafilatura), else the feed's date."""
     found = _valid_date(parse_date(getattr(doc, "date", None)), now)
     if found:
         return found, "page-metadata"
-    if tree is not None:
-        raw = htmldate.find_date(
-            tree,
-            extensive_search=True,
-            original_date=True,
-            outputformat=_DATE_FORMAT,
-            url=url,
-            min_date=EARLIEST_DATE.strftime("%Y-%m-%d"),
-            max_date=(now + FUTURE_TOLERANCE).strftime("%Y-%m-%d"),
-        )
-        found = _valid_date(parse_date(raw), now)
-        if found:
-            return found, "htmldate"
     found = _valid_date(_as_utc(feed_published) if feed_published else None, now)
     if found:
         return found, "feed"
