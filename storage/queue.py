@@ -170,19 +170,20 @@ def _alive(owner: str) -> bool:
     return True
 
 
-def backlog_by_feed(session: Session, now: datetime) -> dict[int | None, Backlog]:
-    """Open pages per feed id: due now, waiting for a retry, oldest first-seen time."""
+def backlog_by_feed(
+    session: Session, now: datetime, *, seen_before: datetime | None = None
+) -> dict[int | None, Backlog]:
+    """Open pages per feed id: due at ``now``, waiting for a retry, oldest first-seen time.
+
+    ``seen_before`` counts only entries first seen before that instant.
+    """
     due = func.sum(case((_due(now), 1), else_=0))
-    rows = session.exec(
-        select(
-            col(Entry.feed_id),
-            func.count(),
-            due,
-            func.min(col(Entry.first_seen_at)),
-        )
-        .where(col(Entry.status).in_(OPEN_STATUSES))
-        .group_by(col(Entry.feed_id))
-    ).all()
+    stmt = select(col(Entry.feed_id), func.count(), due, func.min(col(Entry.first_seen_at))).where(
+        col(Entry.status).in_(OPEN_STATUSES)
+    )
+    if seen_before is not None:
+        stmt = stmt.where(col(Entry.first_seen_at) < seen_before)
+    rows = session.exec(stmt.group_by(col(Entry.feed_id))).all()
     out: dict[int | None, Backlog] = {}
     for feed_id, total, n_due, oldest in rows:
         n_due = int(n_due or 0)
