@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import multiprocessing
+import os
 import time
 import uuid
 from collections.abc import Sequence
@@ -87,7 +88,7 @@ def make_pool(kit: Toolkit) -> Executor:
     # the fork server imports trafilatura once; each worker forks from it
     ctx.set_forkserver_preload(["pipeline.pages.work"])
     return ProcessPoolExecutor(
-        workers, mp_context=ctx, initializer=work.init_worker, initargs=(kit,)
+        workers, mp_context=ctx, initializer=work.init_worker, initargs=(kit, os.getpid())
     )
 
 

@@ -16,6 +16,9 @@ ingesting process, with its Toolkit.
 from __future__ import annotations
 
 import logging
+import os
+import threading
+import time
 import zlib
 from dataclasses import dataclass
 from datetime import datetime
@@ -29,6 +32,8 @@ from pipeline.pages.extract import Extracted, extract_article
 log = logging.getLogger(__name__)
 
 _KIT: Toolkit | None = None
+#: How often a pool worker checks that the ingest process is still there (seconds).
+PARENT_CHECK_S = 0.5
 
 
 @dataclass(frozen=True)
@@ -55,10 +60,24 @@ class Prepared:
     error: ExtractionError | None
 
 
-def init_worker(kit: Toolkit) -> None:
-    """Pool initializer: keep the Toolkit for every job of this process."""
+def init_worker(kit: Toolkit, parent_pid: int) -> None:
+    """Pool initializer: keep the Toolkit, and end this worker when the ingest process dies."""
     global _KIT
     _KIT = kit
+    threading.Thread(target=_watch, args=(parent_pid,), name="parent-watch", daemon=True).start()
+
+
+def _watch(parent_pid: int) -> None:
+    # A SIGKILLed ingest cannot stop its pool, and the workers (children of the
+    # fork server, which they keep alive) would wait for jobs forever.
+    while True:
+        time.sleep(PARENT_CHECK_S)
+        try:
+            os.kill(parent_pid, 0)
+        except ProcessLookupError:
+            os._exit(1)
+        except PermissionError:
+            os._exit(1)  # the pid now belongs to another user's process: ours is gone
 
 
 def prepare_in_worker(job: PageJob) -> Prepared:
