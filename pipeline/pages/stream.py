@@ -92,6 +92,12 @@ def make_pool(kit: Toolkit) -> Executor:
     )
 
 
+def _start_workers(pool: Executor, n: int) -> None:
+    """Have all ``n`` workers of ``pool`` up (each ran a trivial job)."""
+    for future in [pool.submit(os.getpid) for _ in range(n)]:
+        future.result()
+
+
 class _Stream:
     def __init__(
         self,
@@ -168,6 +174,10 @@ class _Stream:
             maxsize=max(2, 2 * self.settings.workers)
         )
         with make_pool(self.kit) as pool:
+            # Starting worker processes blocks the caller for as long as the fork
+            # server needs to import the extractor: never on the event loop, where
+            # it would stall every fetch in flight (and time them out).
+            await asyncio.to_thread(_start_workers, pool, self.settings.workers)
             async with Fetcher(self.kit.settings.fetch) as fetcher, asyncio.TaskGroup() as tg:
                 tg.create_task(self._writer(write_q))
                 fetchers = [
@@ -222,7 +232,9 @@ class _Stream:
             if isinstance(pool, ThreadPoolExecutor):
                 prepared = await loop.run_in_executor(pool, partial(work.prepare, job, self.kit))
             else:
-                prepared = await loop.run_in_executor(pool, work.prepare_in_worker, job)
+                # submit from a thread too: a pool replacing a worker spawns one
+                future = await asyncio.to_thread(pool.submit, work.prepare_in_worker, job)
+                prepared = await asyncio.wrap_future(future)
             outcome = PageOutcome(
                 prepared.extracted, prepared.raw_html_z, prepared.error, prepared.analysis
             )
