@@ -97,7 +97,7 @@ def ingest(
     """Poll the due feeds of one shard and store their new articles.
 
     The page half streams (pipeline.pages.stream); a pass with nothing due
-    returns before loading the gazetteer or starting a worker pool.
+    returns before starting a worker pool.
     """
     from pipeline.feeds.feedlist import load_feed_list
     from pipeline.feeds.poll import due_feeds, poll_feeds
@@ -108,6 +108,9 @@ def ingest(
         raise ValueError(f"bad shard {shard}/{shards}")
     started = _now(now)
     report = StageReport("ingest" if shards == 1 else f"ingest[{shard}/{shards}]")
+    # loaded even for an empty pass: a broken actor file must fail every run
+    # loudly, before the database; from the compiled cache it costs milliseconds
+    kit = _toolkit(settings)
     with _engine(settings) as engine:
         if sync_feeds if sync_feeds is not None else shards == 1:
             sources = load_feed_list(settings.feeds_path)
@@ -118,7 +121,6 @@ def ingest(
             due_pages = queue.open_count(session, started, due_only=True)
         if not jobs and not due_pages:
             return _save_run(engine, report, started)
-        kit = _toolkit(settings)
         feed_ids = poll_feeds(engine, kit, jobs, started, report)
         # A whole pass (the CLI) also picks up retries and what an interrupted
         # run left queued; a shard keeps to its own feeds (the DAG runs
