@@ -78,6 +78,31 @@ class FetchSettings:
     respect_robots: bool = True
     allow_private_networks: tuple[IPNetwork, ...] = ()
     max_page_attempts: int = 5
+    #: Longest Retry-After (seconds) a page or host is granted; longer asks are cut to this.
+    max_retry_after: float = 6 * 3600.0
+    #: Ceiling of the per-host spacing that 429/503 answers raise during a pass.
+    max_host_delay: float = 30.0
+
+
+def _default_workers() -> int:
+    return max(1, os.cpu_count() or 1)
+
+
+@dataclass(frozen=True)
+class IngestSettings:
+    """How one ingest pass streams pages (see pipeline.pages.stream)."""
+
+    #: Processes doing the CPU work (parse, extract, relevance, fingerprints, tagging);
+    #: 1 runs it in a thread of the ingesting process itself.
+    workers: int = field(default_factory=_default_workers)
+    #: Pages of one feed fetched per pass at most (a flooding feed waits for the next pass).
+    feed_budget: int = 200
+    #: Seconds after which a pass stops claiming new pages (in-flight ones are finished).
+    pass_seconds: float = 20 * 60.0
+    #: Seconds a claimed page stays reserved for the claiming run.
+    claim_lease: float = 15 * 60.0
+    #: Concurrent page fetches of one pass (bodies in memory at once are bounded by it).
+    page_concurrency: int = 16
 
 
 @dataclass(frozen=True)
@@ -100,6 +125,7 @@ class Settings:
     #: Who gets operational alerts (failed tasks, missed deadlines); default: digest_to.
     alert_to: tuple[str, ...] = ()
     fetch: FetchSettings = field(default_factory=FetchSettings)
+    ingest: IngestSettings = field(default_factory=IngestSettings)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -108,6 +134,16 @@ class Settings:
     @property
     def digests_dir(self) -> Path:
         return self.home / "digests"
+
+    @property
+    def cache_dir(self) -> Path:
+        """Derived data that can be rebuilt at any time (compiled gazetteer)."""
+        return self.home / "cache"
+
+    @property
+    def spool_dir(self) -> Path:
+        """Fetched page bodies not yet stored (kept across a crash, see pipeline.pages.spool)."""
+        return self.home / "spool"
 
     def with_overrides(self, **changes: Any) -> Settings:
         return replace(self, **changes)
@@ -137,6 +173,14 @@ class Settings:
                 env.get("NEWSMON_RESPECT_ROBOTS", "1"), "NEWSMON_RESPECT_ROBOTS"
             ),
             per_host_delay=_float(env, "NEWSMON_PER_HOST_DELAY", 1.0),
+            max_retry_after=_float(env, "NEWSMON_MAX_RETRY_AFTER", 6 * 3600.0),
+        )
+        ingest = IngestSettings(
+            workers=_int(env, "NEWSMON_WORKERS", _default_workers(), minimum=1),
+            feed_budget=_int(env, "NEWSMON_FEED_BUDGET", 200, minimum=1),
+            pass_seconds=_float(env, "NEWSMON_PASS_SECONDS", 20 * 60.0),
+            claim_lease=_float(env, "NEWSMON_CLAIM_LEASE", 15 * 60.0),
+            page_concurrency=_int(env, "NEWSMON_PAGE_CONCURRENCY", 16, minimum=1),
         )
         settings = cls(
             home=home,
@@ -154,6 +198,7 @@ class Settings:
             ),
             alert_to=_addresses(env.get("NEWSMON_ALERT_TO")) or recipients,
             fetch=fetch,
+            ingest=ingest,
         )
         return replace(settings, **overrides) if overrides else settings
 

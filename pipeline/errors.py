@@ -18,7 +18,8 @@ error picks a side by inheriting from one of the two.
     UsageError (Permanent)            bad command-line input
     FetchError                        getting bytes over HTTP
     ├── TransientFetchError (Transient)   timeout, reset, 5xx, 429
-    │   └── FetchTimeout
+    │   ├── FetchTimeout
+    │   └── HostBackoff               not asked: the host said Retry-After for longer
     └── PermanentFetchError (Permanent)   4xx, policy refusals, unusable content
         ├── BlockedAddress            SSRF guard: scheme or address not allowed
         ├── ResponseTooLarge
@@ -117,6 +118,13 @@ class TransientFetchError(FetchError, TransientError):
 
 class FetchTimeout(TransientFetchError):
     """Connect, read or total time limit exceeded."""
+
+
+class HostBackoff(TransientFetchError):
+    """The request was not sent: its host asked (429/503 Retry-After) to wait longer.
+
+    Not the page's fault, so it does not count as a failed attempt of the page.
+    """
 
 
 class PermanentFetchError(FetchError, PermanentError):

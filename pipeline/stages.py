@@ -12,6 +12,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy.engine import Engine
 from sqlmodel import select
@@ -20,6 +21,9 @@ from pipeline.config import ENRICH_STEPS, Settings
 from pipeline.report import StageReport
 from storage.db import check_connection, make_engine, migrate, session_scope
 from storage.models import Feed, PipelineRun
+
+if TYPE_CHECKING:
+    from pipeline.enrich.steps import Toolkit
 
 log = logging.getLogger(__name__)
 
@@ -90,18 +94,23 @@ def ingest(
     now: datetime | None = None,
     sync_feeds: bool | None = None,
 ) -> StageReport:
-    """Poll the due feeds of one shard and store their new articles."""
-    from pipeline.enrich.steps import Toolkit
+    """Poll the due feeds of one shard and store their new articles.
+
+    The page half streams (pipeline.pages.stream); a pass with nothing due
+    returns before starting a worker pool.
+    """
     from pipeline.feeds.feedlist import load_feed_list
     from pipeline.feeds.poll import due_feeds, poll_feeds
     from pipeline.pages.fetch import fetch_pages
-    from storage import repo
+    from storage import queue, repo
 
     if shards < 1 or not 0 <= shard < shards:
         raise ValueError(f"bad shard {shard}/{shards}")
     started = _now(now)
     report = StageReport("ingest" if shards == 1 else f"ingest[{shard}/{shards}]")
-    kit = Toolkit.load(settings)
+    # loaded even for an empty pass: a broken actor file must fail every run
+    # loudly, before the database; from the compiled cache it costs milliseconds
+    kit = _toolkit(settings)
     with _engine(settings) as engine:
         if sync_feeds if sync_feeds is not None else shards == 1:
             sources = load_feed_list(settings.feeds_path)
@@ -109,6 +118,9 @@ def ingest(
                 repo.sync_feeds(session, sources)
         with session_scope(engine) as session:
             jobs = due_feeds(session, started, shard, shards)
+            due_pages = queue.open_count(session, started, due_only=True)
+        if not jobs and not due_pages:
+            return _save_run(engine, report, started)
         feed_ids = poll_feeds(engine, kit, jobs, started, report)
         # A whole pass (the CLI) also picks up retries and what an interrupted
         # run left queued; a shard keeps to its own feeds (the DAG runs
@@ -117,16 +129,24 @@ def ingest(
         return _save_run(engine, report, started)
 
 
+def _toolkit(settings: Settings) -> Toolkit:
+    from pipeline.enrich.steps import Toolkit
+
+    return Toolkit.load(settings)
+
+
 def process_pending(settings: Settings, *, now: datetime | None = None) -> StageReport:
     """Retry page fetches that failed or were left over by an interrupted run."""
-    from pipeline.enrich.steps import Toolkit
     from pipeline.pages.fetch import fetch_pages
+    from storage import queue
 
     started = _now(now)
     report = StageReport("pending")
-    kit = Toolkit.load(settings)
     with _engine(settings) as engine:
-        fetch_pages(engine, kit, started, report)
+        with session_scope(engine) as session:
+            due_pages = queue.open_count(session, started, due_only=True)
+        if due_pages:
+            fetch_pages(engine, _toolkit(settings), started, report)
         return _save_run(engine, report, started)
 
 

@@ -95,6 +95,10 @@ class Entry(SQLModel, table=True):
     next_attempt_at: datetime | None = None
     article_id: int | None = Field(default=None, foreign_key="article.id")
     first_seen_at: datetime = Field(index=True)
+    # A run fetching this page holds it until claimed_until (a lease): a
+    # concurrent run or another shard skips it; a crashed run's claim lapses.
+    claimed_by: str | None = Field(default=None, max_length=100)
+    claimed_until: datetime | None = None
 
 
 class Article(SQLModel, table=True):

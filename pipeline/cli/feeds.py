@@ -123,6 +123,7 @@ def _check(settings: Settings) -> int:
 
     from storage.db import check_connection, make_engine
     from storage.models import Feed
+    from storage.queue import Backlog, backlog_by_feed
 
     engine = make_engine(settings.database_url)
     now = datetime.now(UTC)
@@ -130,12 +131,14 @@ def _check(settings: Settings) -> int:
         check_connection(engine)
         with Session(engine) as session:
             feeds = list(session.exec(select(Feed).order_by(Feed.name)))
+            backlog = backlog_by_feed(session, now)
     finally:
         engine.dispose()
     if not feeds:
         raise ConfigError("no feeds in the database yet: run 'newsmon init' first")
     bad = 0
-    print("status\tfailures\tscore\tinterval\tlast success\tname\tdetail")
+    # backlog: pages queued and not fetched yet (due now + waiting for a retry)
+    print("status\tfailures\tscore\tinterval\tbacklog\tlast success\tname\tdetail")
     for f in feeds:
         if not f.enabled:
             status = "disabled"
@@ -152,9 +155,14 @@ def _check(settings: Settings) -> int:
         bad += status in ("disabled", "failing")
         last = f.last_success_at.strftime("%Y-%m-%d %H:%M") if f.last_success_at else "never"
         detail = f.disabled_reason or f.last_error or ""
+        queued = backlog.get(f.id, Backlog(0, 0, None))
         print(
             f"{status}\t{f.consecutive_failures}\t{f.failure_score:.1f}\t"
-            f"{f.poll_interval_s // 60}m\t{last}\t{f.name}\t{detail}"
+            f"{f.poll_interval_s // 60}m\t{queued.due}+{queued.waiting}\t{last}\t{f.name}\t{detail}"
         )
-    print(f"{len(feeds)} feeds, {bad} failing or disabled", file=sys.stderr)
+    waiting = sum(b.total for b in backlog.values())
+    print(
+        f"{len(feeds)} feeds, {bad} failing or disabled, {waiting} pages queued",
+        file=sys.stderr,
+    )
     return 0

@@ -38,9 +38,11 @@ from storage.models import (
     Mention,
     PipelineRun,
 )
+from storage.queue import backlog_by_feed
 from storage.repo import actors_of
 
 MAX_EXAMPLES = 10
+MAX_BACKLOG_FEEDS = 5
 
 
 def _day_time() -> Any:
@@ -262,4 +264,21 @@ def _feed_health(session: Session, start: datetime, end: datetime) -> dict[str, 
         ),
         "runs": len(runs),
         "run_errors": sum(len(r.errors or []) for r in runs),
+        **_backlog(session, feeds, end),
+    }
+
+
+def _backlog(session: Session, feeds: list[Feed], end: datetime) -> dict[str, Any]:
+    """Pages queued before ``end`` and not fetched yet, in all and for the worst feeds."""
+    counts = backlog_by_feed(session, end, seen_before=end)
+    names = {f.id: f for f in feeds}
+    worst = sorted(
+        ((b.total, fid) for fid, b in counts.items() if fid in names and b.total),
+        key=lambda t: (-t[0], names[t[1]].name),
+    )[:MAX_BACKLOG_FEEDS]
+    return {
+        "backlog": sum(b.total for b in counts.values()),
+        "backlog_feeds": tuple(
+            FeedProblem(names[fid].name, names[fid].url, str(n)) for n, fid in worst
+        ),
     }

@@ -95,6 +95,10 @@ class Health:
     not_extracted_examples: tuple[FeedProblem, ...] = ()
     runs: int = 0
     run_errors: int = 0
+    #: pages first seen before the day's end and still not fetched (when the digest was built)
+    backlog: int = 0
+    #: the feeds with the longest such backlog; detail = their number of waiting pages
+    backlog_feeds: tuple[FeedProblem, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -269,6 +269,12 @@ def _matcher(gaz: Gazetteer) -> ahocorasick.Automaton:
     return gaz._matcher
 
 
+def warm_matcher(gaz: Gazetteer) -> Gazetteer:
+    """Build the alias automaton now (before caching or forking), return ``gaz``."""
+    _matcher(gaz)
+    return gaz
+
+
 def _raw_matches(
     gaz: Gazetteer, text: str
 ) -> list[tuple[int, int, tuple[tuple[str | None, str, int], ...]]]:

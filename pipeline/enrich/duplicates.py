@@ -49,14 +49,16 @@ def _eligible_root(session: Session, article: Article, match: Article | None) ->
     return root
 
 
-def find_duplicate(session: Session, article: Article) -> Verdict:
+def find_duplicate(
+    session: Session, article: Article, fp: dedup.TextFingerprint | None = None
+) -> Verdict:
     """Compare a flushed article with the seeds and all stored articles.
 
     When the stored match is a later version than ``article`` (a copy fetched
     before its original), the verdict says "not a duplicate" and names the
     stored root in ``supersedes``; ``adopt`` then makes ``article`` the root.
     """
-    verdict = _find(session, article)
+    verdict = _find(session, article, fp)
     if verdict.of is None or article.is_seed:
         return verdict
     root = session.get(Article, verdict.of)
@@ -105,7 +107,7 @@ def relation(original: Article, copy: Article) -> tuple[DuplicateKind, dict[str,
     }
 
 
-def _find(session: Session, article: Article) -> Verdict:
+def _find(session: Session, article: Article, fp: dedup.TextFingerprint | None) -> Verdict:
     if article.canonical_url:
         match = repo.earliest_by_canonical(session, article.canonical_url, article.id)
         root = _eligible_root(session, article, match)
@@ -123,11 +125,14 @@ def _find(session: Session, article: Article) -> Verdict:
             return Verdict(
                 DuplicateKind.EXACT, root.id, {"text_hash": text_hash, "matched": match.id}
             )
-    return _near_duplicate(session, article)
+    return _near_duplicate(session, article, fp)
 
 
-def _near_duplicate(session: Session, article: Article) -> Verdict:
-    fp = dedup.fingerprint(article.text)
+def _near_duplicate(
+    session: Session, article: Article, fp: dedup.TextFingerprint | None
+) -> Verdict:
+    # a fingerprint computed by a pool worker from this same text, or computed here
+    fp = fp or dedup.fingerprint(article.text)
     if fp.shingles < dedup.MIN_SHINGLES:
         return NOT_A_DUPLICATE
     best: tuple[tuple[bool, datetime, int], Article, dict[str, object]] | None = None
@@ -153,10 +158,12 @@ def _near_duplicate(session: Session, article: Article) -> Verdict:
     return Verdict(DuplicateKind.NEAR, best[1].id, best[2])
 
 
-def index_article(session: Session, article: Article) -> None:
+def index_article(
+    session: Session, article: Article, fp: dedup.TextFingerprint | None = None
+) -> None:
     """(Re)store the article's fingerprint and LSH band keys; idempotent."""
     assert article.id is not None, "index_article needs a flushed article"
-    fp = dedup.fingerprint(article.text)
+    fp = fp or dedup.fingerprint(article.text)
     # Texts too short to be called near duplicates get no band keys: they would
     # only add candidates that the verification rejects anyway.
     keys = dedup.band_keys(fp) if fp.shingles >= dedup.MIN_SHINGLES else []

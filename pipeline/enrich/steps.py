@@ -15,6 +15,7 @@ from sqlmodel import Session
 
 from pipeline.config import ENRICH_STEPS, Settings
 from pipeline.enrich.actors import ActorMatch, Gazetteer, discover_candidates, tag
+from pipeline.enrich.analysis import Analysis
 from pipeline.enrich.duplicates import adopt, find_duplicate, index_article
 from pipeline.enrich.fingerprints import content_hash
 from pipeline.enrich.relevance import RelevanceRules, load_rules, score_relevance
@@ -36,9 +37,12 @@ class Toolkit:
 
     @classmethod
     def load(cls, settings: Settings) -> Toolkit:
+        """Load the gazetteer (compiled form cached under NEWSMON_HOME/cache) and the rules."""
+        from pipeline.enrich.gazetteer_cache import load_gazetteer
+
         return cls(
             settings=settings,
-            gazetteer=Gazetteer.load(settings.actors_path),
+            gazetteer=load_gazetteer(settings.actors_path, settings.cache_dir),
             rules=load_rules(settings.relevance_path),
         )
 
@@ -58,15 +62,22 @@ def enrich_article(
     kit: Toolkit,
     now: datetime,
     steps: Iterable[str] = ALL_STEPS,
+    pre: Analysis | None = None,
 ) -> EnrichOutcome:
-    """Run the enrichment steps on a flushed article (it has an id); each step overwrites
-    its own fields, so a re-run gives what a fresh ingest would."""
+    """Run the enrichment steps on a flushed article (it has an id).
+
+    Each step overwrites its own fields, so a re-run gives what a fresh ingest would.
+    ``pre`` is the text-only part computed elsewhere (a pool worker); it is used only
+    if it was made of this very title and text.
+    """
     wanted = set(steps)
     assert article.id is not None
     article.text_hash = content_hash(article.text)
     article.text_chars = len(article.text)
+    if pre is not None and (pre.title, pre.text_hash) != (article.title, article.text_hash):
+        pre = None
     if "relevance" in wanted:
-        rel = score_relevance(article.title, article.text, kit.rules)
+        rel = pre.relevance if pre else score_relevance(article.title, article.text, kit.rules)
         article.relevance_score = round(rel.score, 3)
         article.relevant = rel.relevant
         article.relevance_evidence = [dict(e) for e in rel.evidence]
@@ -76,18 +87,24 @@ def enrich_article(
     if "dedup" in wanted:
         session.add(article)
         session.flush()
-        verdict = find_duplicate(session, article)
+        fp = pre.fingerprint if pre else None
+        verdict = find_duplicate(session, article, fp)
         article.duplicate_of = verdict.of
         article.duplicate_kind = verdict.kind
         article.duplicate_evidence = dict(verdict.evidence) if verdict.kind else None
         if verdict.supersedes is not None:
             # an original fetched after its copy becomes the family's root
             adopt(session, article, verdict)
-        index_article(session, article)
+        index_article(session, article, fp)
     if "actors" in wanted:
-        mentions = store_mentions(session, kit.gazetteer, article.id, article.text)
+        found = list(pre.mentions) if pre else None
+        mentions = store_mentions(session, kit.gazetteer, article.id, article.text, found)
         if article.relevant and not article.is_seed:
-            candidates = discover_candidates(kit.gazetteer, article.text, mentions)
+            candidates = (
+                pre.candidates
+                if pre and pre.relevance.relevant
+                else discover_candidates(kit.gazetteer, article.text, mentions)
+            )
             repo.record_candidates(
                 session,
                 article.id,
@@ -112,10 +129,14 @@ def enrich_article(
 
 
 def store_mentions(
-    session: Session, gazetteer: Gazetteer, article_id: int, text: str
+    session: Session,
+    gazetteer: Gazetteer,
+    article_id: int,
+    text: str,
+    mentions: list[ActorMatch] | None = None,
 ) -> list[ActorMatch]:
-    """Tag ``text`` and replace the article's stored mentions (and mirror their actors)."""
-    mentions = tag(gazetteer, text)
+    """Tag ``text`` (unless tagged already) and replace the article's stored mentions."""
+    mentions = tag(gazetteer, text) if mentions is None else mentions
     actors = {m.actor_id: gazetteer.actors[m.actor_id] for m in mentions}
     repo.sync_actors(session, actors.values())
     repo.replace_mentions(

@@ -20,7 +20,6 @@ import time
 import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from email.utils import parsedate_to_datetime
 from types import TracebackType
 from urllib.parse import urljoin
 
@@ -32,6 +31,7 @@ from pipeline.config import FetchSettings
 from pipeline.errors import (
     FetchError,
     FetchTimeout,
+    HostBackoff,
     PermanentFetchError,
     ResponseTooLarge,
     RobotsDisallowed,
@@ -41,6 +41,7 @@ from pipeline.errors import (
 )
 from pipeline.net.addresses import AddressPolicy, PinnedBackend, check_url
 from pipeline.net.content import Inflater, check_type, looks_like_html
+from pipeline.net.politeness import HostSlot, PoliteSlot, parse_retry_after
 from pipeline.net.robots import RobotsRules
 
 KINDS = ("page", "feed", "sitemap")
@@ -88,28 +89,6 @@ class FetchResult:
     key: object = None
 
 
-def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
-    """Seconds to wait from a Retry-After header (delta-seconds or HTTP-date)."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(min(int(value), 7 * 86400))
-    try:
-        when = parsedate_to_datetime(value).timestamp()
-    except (TypeError, ValueError, IndexError):
-        return None
-    return max(0.0, min(when - (time.time() if now is None else now), 7 * 86400.0))
-
-
-@dataclass
-class _HostSlot:
-    sem: asyncio.Semaphore
-    lock: asyncio.Lock
-    delay: float
-    next_at: float = 0.0
-
-
 @dataclass
 class _Hop:
     status: int
@@ -129,7 +108,7 @@ class Fetcher:
         self._policy = AddressPolicy(settings.allow_private_networks, settings.connect_timeout)
         self._client: httpx.AsyncClient | None = None
         self._global = asyncio.Semaphore(max(1, settings.concurrency))
-        self._hosts: dict[str, _HostSlot] = {}
+        self._hosts: dict[str, HostSlot] = {}
         self._robots: dict[str, RobotsRules | FetchError] = {}
         self._robots_locks: dict[str, asyncio.Lock] = {}
 
@@ -230,12 +209,17 @@ class Fetcher:
                 rules = await self._rules_for(url)
                 if not rules.allowed(url):
                     raise RobotsDisallowed("robots.txt disallows this URL", url=url)
+            self._check_backoff(host, url)
             await self._policy.resolve(url)
             remaining = self.settings.total_timeout - elapsed
             async with self._polite(host):
                 start = time.monotonic()
                 try:
                     hop = await self._request(url, kind, headers, cap, remaining)
+                except TransientFetchError as exc:
+                    if exc.status in (429, 503):
+                        self._back_off(host, exc.retry_after)
+                    raise
                 finally:
                     elapsed += time.monotonic() - start
             if hop.location is None:
@@ -308,10 +292,10 @@ class Fetcher:
 
     # -- politeness ----------------------------------------------------------------
 
-    def _slot(self, host: str) -> _HostSlot:
+    def _slot(self, host: str) -> HostSlot:
         slot = self._hosts.get(host)
         if slot is None:
-            slot = _HostSlot(
+            slot = HostSlot(
                 asyncio.Semaphore(max(1, self.settings.per_host_connections)),
                 asyncio.Lock(),
                 max(0.0, self.settings.per_host_delay),
@@ -319,8 +303,26 @@ class Fetcher:
             self._hosts[host] = slot
         return slot
 
-    def _polite(self, host: str) -> _PoliteSlot:
-        return _PoliteSlot(self._slot(host), self._global)
+    def _back_off(self, host: str, retry_after: float | None) -> None:
+        s = self.settings
+        self._slot(host).back_off(
+            retry_after,
+            asyncio.get_running_loop().time(),
+            max_delay=s.max_host_delay,
+            max_wait=s.max_retry_after,
+        )
+
+    def _check_backoff(self, host: str, url: str) -> None:
+        """Refuse to send while the host's Retry-After lasts longer than a short wait."""
+        slot = self._hosts.get(host)
+        if slot is None:
+            return
+        left = slot.blocked_until - asyncio.get_running_loop().time()
+        if left > self.settings.max_host_delay:
+            raise HostBackoff(f"{host} asked to wait {left:.0f} s more", url=url, retry_after=left)
+
+    def _polite(self, host: str) -> PoliteSlot:
+        return PoliteSlot(self._slot(host), self._global)
 
     # -- robots.txt ------------------------------------------------------------------
 
@@ -352,33 +354,6 @@ class Fetcher:
             slot = self._slot(host)
             slot.delay = max(slot.delay, rules.crawl_delay)
         return rules
-
-
-class _PoliteSlot:
-    """Per-host connection slot, then the per-host start spacing, then a global slot."""
-
-    def __init__(self, slot: _HostSlot, global_sem: asyncio.Semaphore) -> None:
-        self._slot, self._global = slot, global_sem
-
-    async def __aenter__(self) -> None:
-        slot = self._slot
-        await slot.sem.acquire()
-        try:
-            async with slot.lock:
-                loop = asyncio.get_running_loop()
-                wait = slot.next_at - loop.time()
-                if wait > 0:
-                    await asyncio.sleep(wait)
-                slot.next_at = loop.time() + slot.delay
-            # Taken last so a host's queue never holds global slots while it sleeps.
-            await self._global.acquire()
-        except BaseException:
-            slot.sem.release()
-            raise
-
-    async def __aexit__(self, *exc: object) -> None:
-        self._global.release()
-        self._slot.sem.release()
 
 
 def _flat_headers(headers: httpx.Headers) -> dict[str, str]:

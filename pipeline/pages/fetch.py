@@ -1,14 +1,16 @@
 """The page half of an ingest pass: fetch the queued links and store them as articles.
 
-Due entries are fetched concurrently; each page is extracted outside any
-transaction, then stored in one transaction together with its enrichment, so a
-crash never leaves a half-written article behind.
+The pass itself streams (pipeline.pages.stream): pages are claimed in a fair
+order, fetched concurrently, spooled, prepared in a process pool and handed
+to one writer. This module is that writer: each page is stored in one short
+transaction together with its enrichment, so a crash never leaves a
+half-written article behind, and a failed page is scheduled for its retry
+(honouring the server's Retry-After, within a cap).
 """
 
 from __future__ import annotations
 
 import logging
-import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -17,15 +19,14 @@ from urllib.parse import urlsplit
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, func, select
 
+from pipeline.enrich.analysis import Analysis
 from pipeline.enrich.steps import Toolkit, enrich_article
-from pipeline.errors import ExtractionError, FetchError, NewsmonError
-from pipeline.net.client import FetchRequest, FetchResult, fetch_all
+from pipeline.errors import HostBackoff, NewsmonError
 from pipeline.pages.articles import apply_extraction
-from pipeline.pages.extract import Extracted, extract_article
+from pipeline.pages.extract import Extracted
 from pipeline.report import StageReport
 from storage import repo
-from storage.db import session_scope
-from storage.models import Article, Entry, Feed
+from storage.models import Article, Entry
 from storage.statuses import EntryStatus
 
 log = logging.getLogger(__name__)
@@ -41,64 +42,32 @@ def fetch_pages(
     report: StageReport,
     *,
     feed_ids: Sequence[int] | None = None,
-    limit: int = 500,
+    limit: int | None = None,
 ) -> None:
-    """Fetch due entries and store each page as an article."""
-    with session_scope(engine) as session:
-        entries = repo.due_entries(session, now, feed_ids=feed_ids, limit=limit)
-        outlets = {f.id: f.outlet or f.name for f in session.exec(select(Feed))}
-    if not entries:
-        return
-    requests = [FetchRequest(url=e.url, kind="page", key=e.id) for e in entries]
-    results = fetch_all(kit.settings.fetch, requests)
-    for entry, result in zip(entries, results, strict=True):
-        # Extraction is the expensive part: done before the transaction, so a
-        # writer lock (SQLite) or row lock (PostgreSQL) is held for milliseconds.
-        page = _extract(entry, result, now)
-        try:
-            with session_scope(engine) as session:
-                _store_page(session, kit, entry, page, outlets.get(entry.feed_id), now, report)
-        except NewsmonError as exc:
-            report.error(exc.kind, entry.url, str(exc))
+    """Fetch due entries (fairly, within the pass's budgets) and store each as an article.
+
+    ``limit`` caps the pages of this call on top of the per-feed and time budgets.
+    """
+    from pipeline.pages.stream import run_pass
+
+    run_pass(engine, kit, now, report, feed_ids=feed_ids, limit=limit)
 
 
 @dataclass(frozen=True)
-class _Page:
-    """What fetching and extracting one entry's page gave: an extraction or an error."""
+class PageOutcome:
+    """What fetching and preparing one entry's page gave: an extraction or an error."""
 
     extracted: Extracted | None
-    html: bytes | None
+    raw_html_z: bytes | None  # zlib-compressed page, as stored in Article.raw_html
     error: NewsmonError | None
+    analysis: Analysis | None = None
 
 
-def _extract(entry: Entry, result: FetchResult | FetchError, now: datetime) -> _Page:
-    if isinstance(result, FetchError):
-        return _Page(None, None, result)
-    try:
-        extracted = extract_article(
-            result.body,
-            result.url,
-            feed_title=entry.title,
-            feed_summary=entry.summary,
-            feed_published=entry.published_at,
-            now=now,
-        )
-    except ExtractionError as exc:
-        return _Page(None, result.body, exc)
-    except Exception as exc:
-        # A page that crashes the extractor would otherwise stay pending and
-        # abort every future pass (a poison pill): record it and give up on it.
-        log.warning("extraction crashed on %s", entry.url, exc_info=True)
-        crash = ExtractionError(f"extractor crashed: {type(exc).__name__}: {exc}")
-        return _Page(None, result.body, crash)
-    return _Page(extracted, result.body, None)
-
-
-def _store_page(
+def store_page(
     session: Session,
     kit: Toolkit,
     entry: Entry,
-    page: _Page,
+    page: PageOutcome,
     outlet: str | None,
     now: datetime,
     report: StageReport,
@@ -109,6 +78,7 @@ def _store_page(
     row = session.get(Entry, entry.id, with_for_update=True, populate_existing=True)
     if row is None or row.status == EntryStatus.DONE:
         return  # another worker got here first
+    row.claimed_by, row.claimed_until = None, None
     if page.error is not None and _page_failed(row, page.error, kit, now, report):
         return  # retried on a later pass
     extracted = page.extracted
@@ -122,7 +92,7 @@ def _store_page(
         article = Article(url=url, canonical_url=url, fetched_at=now, feed_id=row.feed_id)
     if extracted is not None:
         apply_extraction(article, extracted, fallback_title=row.title, outlet=outlet)
-        article.raw_html = zlib.compress(page.html, 6) if page.html else None
+        article.raw_html = page.raw_html_z
         report.add("pages_extracted")
     else:
         # gave up on the page: keep what the feed said about it
@@ -136,7 +106,7 @@ def _store_page(
     article.feed_summary = row.summary
     session.add(article)
     session.flush()
-    outcome = enrich_article(session, article, kit, now)
+    outcome = enrich_article(session, article, kit, now, pre=page.analysis)
     row.status = EntryStatus.DONE
     row.article_id = article.id
     session.add(row)
@@ -151,12 +121,23 @@ def _page_failed(
     row: Entry, exc: NewsmonError, kit: Toolkit, now: datetime, report: StageReport
 ) -> bool:
     """Record a failed page; True if it will be retried later, False if given up."""
+    cap = kit.settings.fetch.max_retry_after
+    if isinstance(exc, HostBackoff):
+        # never sent: the host asked everyone to wait; not an attempt of this page
+        row.next_attempt_at = now + timedelta(seconds=min(exc.retry_after or 0.0, cap))
+        row.status = EntryStatus.FAILED if row.attempts else EntryStatus.PENDING
+        report.add("pages_deferred")
+        return True
     row.attempts += 1
     row.last_error = f"{exc.kind}: {exc}"[:500]
     report.error(exc.kind, row.url, str(exc))
     if exc.transient and row.attempts < kit.settings.fetch.max_page_attempts:
         row.status = EntryStatus.FAILED
-        row.next_attempt_at = now + PAGE_RETRY_BASE * (2 ** (row.attempts - 1))
+        delay = PAGE_RETRY_BASE * (2 ** (row.attempts - 1))
+        if exc.retry_after:
+            # the server's own word, within a sane cap, and never sooner than our back-off
+            delay = max(delay, timedelta(seconds=min(exc.retry_after, cap)))
+        row.next_attempt_at = now + delay
         report.add("pages_failed")
         return True
     row.status = EntryStatus.GAVE_UP
@@ -165,5 +146,6 @@ def _page_failed(
 
 
 def pending_count(session: Session) -> int:
+    """Pages still to fetch (pending, or failed and waiting for a retry)."""
     stmt = select(func.count()).select_from(Entry)
     return int(session.exec(stmt.where(col(Entry.status).in_(("pending", "failed")))).one())

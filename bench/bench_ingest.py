@@ -1,0 +1,267 @@
+"""End-to-end ingest throughput against trafilatura alone and a hand-written httpx loop.
+
+Same real pages, same run: the trafilatura-eval pages of ../shared/corpus (or the
+copied subset in tests/fixtures/extraction), repeated under distinct URLs up to
+--pages, in ten feeds on ten loopback hosts (127.0.0.1-10), per-host delay 0,
+robots off. Prints articles (pages) per second, CPU seconds per article (all
+processes of the run: pool workers included) and peak RSS (sum over the run's
+process tree) for:
+
+  trafilatura  bare_extraction(with_metadata=True) from memory, one process
+  httpx-loop   httpx GET in 16 threads + the same extraction, nothing stored
+  ingest-1     `newsmon ingest` with NEWSMON_WORKERS=1 (CPU work in one thread)
+  ingest-pool  `newsmon ingest` with the default pool (one worker per core)
+  shards-2     two concurrent `newsmon ingest --shard i --shards 2`
+
+Targets (issue 14, 2 cores): ingest-pool >= 1.5x trafilatura's rate, shards-2 no
+slower than ingest-pool, CPU per article <= 1.2x trafilatura's. --big N serves N
+pages padded to just under the 8 MB page cap and reports ingest-pool's peak RSS
+(target: < 600 MB for 5,000 such pages). Asserts nothing.
+Usage: .venv/bin/python bench/bench_ingest.py [--pages 300] [--big 0]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import psutil
+import trafilatura
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from eval_extraction import SHARED, SUBSET, read_page, trafilatura_pages  # noqa: E402
+
+from tests.support.http_server import LoopbackServer, Response, loopback_servers  # noqa: E402
+
+FEEDS = 10
+CAP = 8 * 1024 * 1024
+
+
+@dataclass
+class Figure:
+    name: str
+    pages: int
+    seconds: float
+    cpu: float
+    rss_mb: float
+
+    def line(self, base: Figure | None) -> str:
+        rate = self.pages / self.seconds
+        cpu_ms = self.cpu / max(self.pages, 1) * 1000
+        rel = ""
+        if base is not None:
+            rel = (
+                f"  rate {rate / (base.pages / base.seconds):4.2f}x  "
+                f"cpu {cpu_ms / (base.cpu / base.pages * 1000):4.2f}x"
+            )
+        return (
+            f"{self.name:12s} {self.pages:5d} pages {rate:7.1f} /s  "
+            f"{cpu_ms:6.1f} ms CPU/page  peak RSS {self.rss_mb:7.1f} MB{rel}"
+        )
+
+
+class TreeSampler:
+    """Samples CPU time and RSS of a process and all its descendants."""
+
+    def __init__(self, root: psutil.Process) -> None:
+        self.root = root
+        self.cpu: dict[int, float] = {}
+        self.peak_rss = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> TreeSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.sample()
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.1):
+            self.sample()
+
+    def sample(self) -> None:
+        try:
+            procs = [self.root, *self.root.children(recursive=True)]
+        except psutil.Error:
+            return
+        rss = 0
+        for p in procs:
+            try:
+                t = p.cpu_times()
+                self.cpu[p.pid] = t.user + t.system
+                rss += p.memory_info().rss
+            except psutil.Error:
+                continue
+        self.peak_rss = max(self.peak_rss, rss)
+
+    def cpu_total(self, exclude: float = 0.0) -> float:
+        return sum(self.cpu.values()) - exclude
+
+
+def load_pages(n: int, big: bool) -> list[bytes]:
+    root = SHARED if SHARED.exists() else SUBSET
+    base = [read_page(path) for _, path, _ in trafilatura_pages(root)]
+    pages = [base[i % len(base)] for i in range(n)]
+    if big:
+        pad = b"<!-- " + b"x" * (CAP - 64 * 1024 - max(len(p) for p in base)) + b" -->"
+        pages = [p.replace(b"</body>", pad + b"</body>", 1) for p in pages]
+    return pages
+
+
+def serve(servers: list[LoopbackServer], pages: list[bytes]) -> tuple[list[str], list[str]]:
+    """Pages round robin over the servers, one RSS feed per server. (page urls, feed urls)."""
+    page_urls: list[str] = []
+    items: dict[int, list[str]] = {i: [] for i in range(len(servers))}
+    for n, body in enumerate(pages):
+        i = n % len(servers)
+        path = f"/a/{n}.html"
+        servers[i].add_route(
+            path, lambda req, b=body: Response(200, b, {"Content-Type": "text/html"})
+        )
+        url = servers[i].url(path)
+        page_urls.append(url)
+        items[i].append(f"<item><title>Artikel {n}</title><link>{url}</link></item>")
+    feed_urls = []
+    for i, srv in enumerate(servers):
+        rss = (
+            f'<?xml version="1.0"?><rss version="2.0"><channel><title>Feed {i}</title>'
+            f"<link>{srv.url('/')}</link><description>x</description>"
+            f"{''.join(items[i])}</channel></rss>"
+        ).encode()
+        srv.add_file("/feed.xml", rss, content_type="application/rss+xml")
+        feed_urls.append(srv.url("/feed.xml"))
+    return page_urls, feed_urls
+
+
+def in_process(name: str, pages: int, fn: Callable[[], None]) -> Figure:
+    me = psutil.Process()
+    before = me.cpu_times()
+    with TreeSampler(me) as sampler:
+        start = time.perf_counter()
+        fn()
+        seconds = time.perf_counter() - start
+    after = me.cpu_times()
+    cpu = (after.user + after.system) - (before.user + before.system)
+    return Figure(name, pages, seconds, cpu, sampler.peak_rss / 2**20)
+
+
+def run_ingest(
+    name: str, feeds: list[str], pages: int, env_extra: dict[str, str], shards: int = 1
+) -> Figure:
+    home = Path(tempfile.mkdtemp(prefix="bench-ingest-"))
+    feed_file = home / "feeds.yaml"
+    lines = ["feeds:"] + [f"  - name: Feed {i}\n    url: {u}" for i, u in enumerate(feeds)]
+    feed_file.write_text("\n".join(lines) + "\n")
+    env = {
+        **os.environ,
+        "NEWSMON_HOME": str(home),
+        "NEWSMON_FEEDS": str(feed_file),
+        "NEWSMON_ALLOW_PRIVATE_NETWORKS": "127.0.0.0/8",
+        "NEWSMON_PER_HOST_DELAY": "0",
+        "NEWSMON_RESPECT_ROBOTS": "0",
+        "NEWSMON_FEED_BUDGET": str(pages + 1),
+        **env_extra,
+    }
+    cmd = [sys.executable, "-m", "pipeline"]
+    subprocess.run([*cmd, "init"], env=env, cwd=ROOT, check=True, capture_output=True)
+    # a parent shell for the run(s) so one sampler sees every process of it
+    script = (
+        " & ".join(
+            " ".join(
+                [
+                    *cmd,
+                    "ingest",
+                    *(["--shard", str(i), "--shards", str(shards)] if shards > 1 else []),
+                ]
+            )
+            for i in range(shards)
+        )
+        + " & wait"
+    )
+    start = time.perf_counter()
+    proc = psutil.Popen(
+        ["/bin/sh", "-c", script],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    with TreeSampler(proc) as sampler:
+        _, err = proc.communicate()
+    seconds = time.perf_counter() - start
+    if proc.returncode:
+        print(err.decode()[-2000:], file=sys.stderr)
+    stored = _stored(home)
+    return Figure(name, stored, seconds, sampler.cpu_total(), sampler.peak_rss / 2**20)
+
+
+def _stored(home: Path) -> int:
+    import sqlite3
+
+    with sqlite3.connect(home / "newsmon.db") as conn:
+        return int(conn.execute("SELECT COUNT(*) FROM article WHERE NOT is_seed").fetchone()[0])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pages", type=int, default=300)
+    parser.add_argument("--big", type=int, default=0, help="N pages near the size cap")
+    args = parser.parse_args()
+    big = args.big > 0
+    n = args.big if big else args.pages
+    pages = load_pages(n, big)
+    print(
+        f"{n} pages, {sum(map(len, pages)) / 2**20:.1f} MB, {FEEDS} feeds on "
+        f"{FEEDS} loopback hosts, {os.cpu_count()} cores"
+    )
+    with loopback_servers(FEEDS) as servers:
+        page_urls, feed_urls = serve(servers, pages)
+        if big:
+            print(run_ingest("ingest-pool", feed_urls, n, {}).line(None))
+            return
+
+        def bare() -> None:
+            for body, url in zip(pages, page_urls, strict=True):
+                trafilatura.bare_extraction(body, url=url, with_metadata=True)
+
+        def loop() -> None:
+            with httpx.Client(trust_env=False, limits=httpx.Limits(max_connections=16)) as c:
+
+                def one(url: str) -> None:
+                    trafilatura.bare_extraction(c.get(url).content, url=url, with_metadata=True)
+
+                with ThreadPoolExecutor(16) as ex:
+                    list(ex.map(one, page_urls))
+
+        trafilatura.bare_extraction(pages[0], url=page_urls[0], with_metadata=True)  # warm-up
+        base = in_process("trafilatura", n, bare)
+        figures = [
+            base,
+            in_process("httpx-loop", n, loop),
+            run_ingest("ingest-1", feed_urls, n, {"NEWSMON_WORKERS": "1"}),
+            run_ingest("ingest-pool", feed_urls, n, {}),
+            run_ingest("shards-2", feed_urls, n, {}, shards=2),
+        ]
+    for f in figures:
+        print(f.line(base))
+
+
+if __name__ == "__main__":
+    main()

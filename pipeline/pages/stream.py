@@ -1,0 +1,271 @@
+"""One streaming pass over the page queue: claim, fetch, spool, prepare, store.
+
+::
+
+    plan (fair order, per-feed budget)
+      -> claimer: claims a batch with a lease        -> fetch queue (bounded)
+      -> fetchers (page_concurrency coroutines): spool reuse or HTTP GET,
+         body to the spool file, then the CPU job in the pool (workers)
+                                                     -> write queue (bounded)
+      -> one writer: one short transaction per page, spool file removed
+
+Network and CPU overlap (fetchers keep downloading while the pool extracts),
+memory is bounded by the two queues and the fetches in flight (bodies go to
+disk at once; a worker reads its page from the spool), and the pass stops
+claiming when its time budget is spent. Whatever this run claimed and did not
+finish is released at the end; if the run is killed, the lease lapses (or a
+later run on this machine sees the owner is gone), and spooled bodies are
+picked up without fetching them again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import multiprocessing
+import os
+import time
+import uuid
+from collections.abc import Sequence
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import partial
+
+from sqlalchemy.engine import Engine
+from sqlmodel import select
+
+from pipeline.enrich.steps import Toolkit
+from pipeline.errors import FetchError, NewsmonError
+from pipeline.net.client import Fetcher, FetchRequest
+from pipeline.pages import spool, work
+from pipeline.pages.fairness import fair_order
+from pipeline.pages.fetch import PageOutcome, store_page
+from pipeline.report import StageReport
+from storage import queue
+from storage.db import session_scope
+from storage.models import Entry, Feed
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class _Done:
+    """A page ready for the writer."""
+
+    entry: Entry
+    outcome: PageOutcome
+
+
+def run_pass(
+    engine: Engine,
+    kit: Toolkit,
+    now: datetime,
+    report: StageReport,
+    *,
+    feed_ids: Sequence[int] | None = None,
+    limit: int | None = None,
+) -> None:
+    """Fetch and store due pages until the queue or the pass's budgets are exhausted."""
+    stream = _Stream(engine, kit, now, feed_ids, limit)
+    plan = stream.plan()
+    if not plan:
+        return
+    try:
+        asyncio.run(stream.run(plan))
+    finally:
+        stream.release()
+        report.merge(stream.fetch_report)
+        report.merge(stream.write_report)
+
+
+def make_pool(kit: Toolkit) -> Executor:
+    """The CPU pool: processes (forkserver) when workers > 1, else one local thread."""
+    workers = kit.settings.ingest.workers
+    if workers <= 1:
+        return ThreadPoolExecutor(1, thread_name_prefix="newsmon-cpu")
+    ctx = multiprocessing.get_context("forkserver")
+    # the fork server imports trafilatura once; each worker forks from it
+    ctx.set_forkserver_preload(["pipeline.pages.work"])
+    return ProcessPoolExecutor(
+        workers, mp_context=ctx, initializer=work.init_worker, initargs=(kit, os.getpid())
+    )
+
+
+def _start_workers(pool: Executor, n: int) -> None:
+    """Have all ``n`` workers of ``pool`` up (each ran a trivial job)."""
+    for future in [pool.submit(os.getpid) for _ in range(n)]:
+        future.result()
+
+
+class _Stream:
+    def __init__(
+        self,
+        engine: Engine,
+        kit: Toolkit,
+        now: datetime,
+        feed_ids: Sequence[int] | None,
+        limit: int | None,
+    ) -> None:
+        self.engine, self.kit, self.now = engine, kit, now
+        self.feed_ids, self.limit = feed_ids, limit
+        self.settings = kit.settings.ingest
+        self.spool_dir = kit.settings.spool_dir
+        self.owner = queue.owner_name() + uuid.uuid4().hex[:8]
+        self.started = time.monotonic()
+        self.outlets: dict[int | None, str] = {}
+        # the event loop's counters and the writer thread's are kept apart
+        self.fetch_report = StageReport("stream")
+        self.write_report = StageReport("stream")
+
+    def clock(self) -> datetime:
+        """The pass's logical time now (``now`` plus the time the pass has run)."""
+        return self.now + timedelta(seconds=time.monotonic() - self.started)
+
+    def out_of_time(self) -> bool:
+        return time.monotonic() - self.started >= self.settings.pass_seconds
+
+    # -- plan and claims (database, called in threads) ---------------------------
+
+    def plan(self) -> list[int]:
+        """Entry ids to work on, in fair order; frees dead local claims first."""
+        with session_scope(self.engine) as session:
+            freed = queue.release_dead_local_claims(session, self.now)
+            if freed:
+                self.fetch_report.add("claims_recovered", freed)
+            cands = queue.due_candidates(
+                session, self.now, feed_ids=self.feed_ids, per_feed=self.settings.feed_budget
+            )
+            if cands:
+                self.outlets = {f.id: f.outlet or f.name for f in session.exec(select(Feed))}
+        order = [c.id for c in fair_order(cands)]
+        if self.limit is not None:
+            order = order[: self.limit]
+        left = len(cands) - len(order)
+        if left:
+            self.fetch_report.add("pages_deferred_to_next_pass", left)
+        return order
+
+    def _claim(self, ids: list[int]) -> list[Entry]:
+        until = self.clock() + timedelta(seconds=self.settings.claim_lease)
+        with session_scope(self.engine) as session:
+            rows = queue.claim(session, ids, self.owner, self.clock(), until)
+            for row in rows:
+                session.expunge(row)
+        skipped = len(ids) - len(rows)
+        if skipped:
+            self.fetch_report.add("pages_claimed_elsewhere", skipped)
+        return rows
+
+    def release(self) -> None:
+        """Give back what this run claimed and did not finish."""
+        try:
+            with session_scope(self.engine) as session:
+                queue.release(session, self.owner)
+        except Exception:  # the lease lapses on its own; never mask the pass's own error
+            log.warning("could not release claims of %s", self.owner, exc_info=True)
+
+    # -- the pipeline -------------------------------------------------------------
+
+    async def run(self, plan: list[int]) -> None:
+        width = self.settings.page_concurrency
+        fetch_q: asyncio.Queue[Entry | None] = asyncio.Queue(maxsize=width)
+        write_q: asyncio.Queue[_Done | None] = asyncio.Queue(
+            maxsize=max(2, 2 * self.settings.workers)
+        )
+        with make_pool(self.kit) as pool:
+            # Starting worker processes blocks the caller for as long as the fork
+            # server needs to import the extractor: never on the event loop, where
+            # it would stall every fetch in flight (and time them out).
+            await asyncio.to_thread(_start_workers, pool, self.settings.workers)
+            async with Fetcher(self.kit.settings.fetch) as fetcher, asyncio.TaskGroup() as tg:
+                tg.create_task(self._writer(write_q))
+                fetchers = [
+                    tg.create_task(self._fetcher(fetcher, pool, fetch_q, write_q))
+                    for _ in range(width)
+                ]
+                await self._claimer(plan, fetch_q, width)
+                for _ in fetchers:
+                    await fetch_q.put(None)
+                await asyncio.gather(*fetchers)
+                await write_q.put(None)
+
+    async def _claimer(self, plan: list[int], fetch_q: asyncio.Queue[Entry | None], n: int) -> None:
+        for i in range(0, len(plan), n):
+            if self.out_of_time():
+                self.fetch_report.add("pages_deferred_to_next_pass", len(plan) - i)
+                return
+            for row in await asyncio.to_thread(self._claim, plan[i : i + n]):
+                await fetch_q.put(row)
+
+    async def _fetcher(
+        self,
+        fetcher: Fetcher,
+        pool: Executor,
+        fetch_q: asyncio.Queue[Entry | None],
+        write_q: asyncio.Queue[_Done | None],
+    ) -> None:
+        loop = asyncio.get_running_loop()
+        while (entry := await fetch_q.get()) is not None:
+            assert entry.id is not None
+            path = spool.find(self.spool_dir, entry.id)
+            if path is not None:
+                self.fetch_report.add("pages_from_spool")
+            else:
+                try:
+                    result = await fetcher.fetch(
+                        FetchRequest(url=entry.url, kind="page", key=entry.id)
+                    )
+                except FetchError as exc:
+                    await write_q.put(_Done(entry, PageOutcome(None, None, exc)))
+                    continue
+                self.fetch_report.add("pages_fetched")
+                # on disk before anything else happens to it: a kill from here on
+                # costs no second download
+                path = await asyncio.to_thread(
+                    spool.write, self.spool_dir, entry.id, result.url, result.body
+                )
+                del result
+            job = work.PageJob(
+                entry.id, str(path), entry.title, entry.summary, entry.published_at, self.clock()
+            )
+            if isinstance(pool, ThreadPoolExecutor):
+                prepared = await loop.run_in_executor(pool, partial(work.prepare, job, self.kit))
+            else:
+                # submit from a thread too: a pool replacing a worker spawns one
+                future = await asyncio.to_thread(pool.submit, work.prepare_in_worker, job)
+                prepared = await asyncio.wrap_future(future)
+            outcome = PageOutcome(
+                prepared.extracted, prepared.raw_html_z, prepared.error, prepared.analysis
+            )
+            await write_q.put(_Done(entry, outcome))
+
+    async def _writer(self, write_q: asyncio.Queue[_Done | None]) -> None:
+        while (done := await write_q.get()) is not None:
+            await asyncio.to_thread(self._store, done)
+
+    def _store(self, done: _Done) -> None:
+        entry = done.entry
+        assert entry.id is not None
+        report = self.write_report
+        now = self.clock()
+        try:
+            with session_scope(self.engine) as session:
+                store_page(
+                    session,
+                    self.kit,
+                    entry,
+                    done.outcome,
+                    self.outlets.get(entry.feed_id),
+                    now,
+                    report,
+                )
+                status = session.get(Entry, entry.id)
+                closed = status is not None and status.status in ("done", "gave-up")
+        except NewsmonError as exc:
+            report.error(exc.kind, entry.url, str(exc))
+            return
+        if closed or done.outcome.error is not None:
+            # stored (or never to be stored): the spooled body has served; a
+            # failed fetch has none, a failed extraction keeps nothing worth a retry
+            spool.remove(self.spool_dir, entry.id)
