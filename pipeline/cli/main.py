@@ -99,6 +99,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 0
+    except OSError as exc:
+        # the environment, not a bug: a disk full or a directory that vanished mid-run
+        where = f" ({exc.filename})" if exc.filename else ""
+        print(f"newsmon: error: {exc.strerror or exc}{where}", file=sys.stderr)
+        return EXIT_FAILURE
 
 
 def _settings(args: argparse.Namespace) -> Settings:
