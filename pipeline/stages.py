@@ -219,8 +219,8 @@ def digest(
         report.add("sent", len(result.sent_to))
         report.add("already_sent", len(result.skipped))
         report.add("being_sent_elsewhere", len(result.busy))
-        for r in result.failed:
-            report.error("DeliveryError", r, "sending failed")
+        for rcpt, reason, _transient in result.reasons:
+            report.error("DeliveryError", rcpt, reason)
         report.outputs.extend(str(p) for p in result.written)
         _save_run(engine, report, datetime.now(UTC))
     # after the run is recorded: a failed delivery must fail the task (and be
