@@ -163,7 +163,15 @@ def _sqlite_pragmas(dbapi_conn: Any, where: str) -> None:
     dbapi_conn.isolation_level = None  # let the "begin" hook issue BEGIN itself
     cur = dbapi_conn.cursor()
     try:
-        cur.execute("PRAGMA journal_mode=WAL")
+        # WAL is a persistent change to the file: never make it to another program's
+        # database (tables, none of them Alembic's), which migrate() will refuse anyway.
+        cur.execute(
+            "SELECT count(*), coalesce(sum(name = 'alembic_version'), 0) FROM sqlite_master "
+            "WHERE type = 'table'"
+        )
+        tables, ours = cur.fetchone()
+        if not tables or ours:
+            cur.execute("PRAGMA journal_mode=WAL")
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
