@@ -89,9 +89,7 @@ class DigestReport:
         worker that died mid-send must not pass as "already sent" (DeliveryInDoubt).
         """
         if self.failed:
-            why = dict((r, reason) for r, reason, _ in self.reasons)
-            listed = ", ".join(f"{r} ({why[r]})" if why.get(r) else r for r in self.failed)
-            line = f"digest {self.day}: delivery failed for {listed}"
+            line = f"digest {self.day}: delivery failed for {self._failures_by_reason()}"
             if self.reasons and not any(transient for _, _, transient in self.reasons):
                 raise DeliveryRejected(line + "; fix the address or the SMTP settings, then rerun")
             raise DeliveryFailed(line)
@@ -101,6 +99,17 @@ class DigestReport:
                 f"retry after its lease ({CLAIM_LEASE}) runs out",
                 retry_after=CLAIM_LEASE.total_seconds(),
             )
+
+    def _failures_by_reason(self) -> str:
+        """``a, b (timeout ...); c (550 ...)``: recipients grouped by their reason, in order."""
+        why = {r: reason for r, reason, _ in self.reasons}
+        groups: dict[str, list[str]] = {}
+        for rcpt in self.failed:
+            groups.setdefault(why.get(rcpt, ""), []).append(rcpt)
+        return "; ".join(
+            ", ".join(rcpts) + (f" ({reason})" if reason else "")
+            for reason, rcpts in groups.items()
+        )
 
 
 def should_send(*, run_type: str, send: bool | None, dry_run: bool) -> bool:

@@ -89,8 +89,12 @@ def describe_error(exc: BaseException, timeout: float | None = None) -> str:
         return _reply(code, text)
     if isinstance(exc, smtplib.SMTPResponseException):
         return _reply(exc.smtp_code, exc.smtp_error)
-    if isinstance(exc, TimeoutError | socket.timeout):
-        return "timeout: no answer" + (f" within {timeout:g} s" if timeout else "")
+    # smtplib reports a read that timed out as "Connection unexpectedly closed"
+    timed_out = isinstance(exc.__context__, TimeoutError) and isinstance(
+        exc, smtplib.SMTPServerDisconnected
+    )
+    if isinstance(exc, TimeoutError) or timed_out:
+        return "timeout: no answer" + (f" within {_seconds(timeout)}" if timeout else "")
     if isinstance(exc, smtplib.SMTPServerDisconnected):
         return "connection closed by the server"
     if isinstance(exc, ConnectionRefusedError):
@@ -104,6 +108,10 @@ def describe_error(exc: BaseException, timeout: float | None = None) -> str:
     if isinstance(exc, OSError):
         return exc.strerror or str(exc) or type(exc).__name__
     return " ".join(str(exc).split())[:200] or type(exc).__name__
+
+
+def _seconds(value: float) -> str:
+    return f"{value:.0f} s" if value >= 1 else f"{value:.1f} s"
 
 
 def _reply(code: int, text: bytes | str) -> str:
@@ -128,7 +136,7 @@ def session(
     if deadline is not None:
         left = deadline - clock()
         if left <= 0:
-            raise BudgetExhausted("delivery time budget used up before this attempt")
+            raise BudgetExhausted("timeout: the delivery time budget was used up before this try")
         timeout = min(timeout, left)
     ctx = context or ssl.create_default_context(cafile=cfg.cafile)
     # Connecting (and the TLS handshake of smtps) is bounded by the socket timeout,

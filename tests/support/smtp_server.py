@@ -60,7 +60,7 @@ class SmtpInbox:
     ) -> AuthResult:
         expected = tuple(x.encode() for x in self.auth or ())
         ok = isinstance(data, LoginPassword) and (data.login, data.password) == expected
-        return AuthResult(success=ok)
+        return AuthResult(success=ok, handled=False)  # handled=False: aiosmtpd replies 535
 
     def to(self, address: str) -> list[EmailMessage]:
         """Messages whose To header is ``address``."""
