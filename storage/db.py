@@ -249,3 +249,31 @@ def migrate(engine: Engine) -> None:
         _refuse_foreign_schema(conn)
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")
+
+
+def schema_status(engine: Engine) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(revisions the database is at, newest revisions of the migrations); read-only."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    heads = ScriptDirectory.from_config(alembic_config(str(engine.url))).get_heads()
+    with engine.connect() as conn:
+        current = MigrationContext.configure(conn).get_current_heads()
+    return tuple(sorted(current)), tuple(sorted(heads))
+
+
+def integrity_check(engine: Engine) -> str:
+    """SQLite: ``PRAGMA quick_check`` (DatabaseCorrupt with its findings unless "ok").
+
+    PostgreSQL checks its pages itself (and data checksums are a cluster setting), so a
+    successful catalogue query is what is asked of it here.
+    """
+    with engine.connect() as conn:
+        if engine.dialect.name != "sqlite":
+            conn.execute(text("SELECT count(*) FROM pg_catalog.pg_class"))
+            return "reachable"
+        rows = [str(r[0]) for r in conn.exec_driver_sql("PRAGMA quick_check(20)")]
+    if rows != ["ok"]:
+        where = engine.url.database or "the database"
+        raise DatabaseCorrupt(corrupt_message(where, "quick_check: " + "; ".join(rows)[:300]))
+    return "quick_check ok"

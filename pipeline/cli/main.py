@@ -71,6 +71,10 @@ def build_parser() -> argparse.ArgumentParser:
     imp = fsub.add_parser("import", help="merge an OPML file into the feed list")
     imp.add_argument("file")
     fsub.add_parser("export", help="the feed list as OPML")
+    sub.add_parser(
+        "doctor",
+        help="check settings, database, SMTP (nothing sent), feed list, disk; exit 1 on a failure",
+    )
     disc = fsub.add_parser("discover", help="find the feeds a web page links to")
     disc.add_argument("url")
     return p
@@ -83,6 +87,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             level=logging.INFO if args.verbose else logging.WARNING,
             format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         )
+        if args.command == "doctor":
+            return _doctor(args)
         settings = _settings(args)
         return _dispatch(args, settings)
     except UsageError as exc:
@@ -155,6 +161,22 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
 
         return run_feeds_command(args, settings)
     print(report.summary_line(), file=sys.stderr)
+    return 0
+
+
+def _doctor(args: argparse.Namespace) -> int:
+    """One line per check on stdout; a bad setting is the first (and only) FAIL line."""
+    from pipeline.doctor import Check, raise_for_failures, run_checks
+
+    try:
+        settings = _settings(args)
+    except NewsmonError as exc:
+        results = [Check("settings", False, str(exc).splitlines()[0])]
+    else:
+        results = run_checks(settings)
+    for check in results:
+        print(check.line(), flush=True)
+    raise_for_failures(results)
     return 0
 
 
