@@ -5,11 +5,18 @@ from __future__ import annotations
 
 import codecs
 import io
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
 
 import feedparser
 
 from pipeline.feeds.charset import declared_charset, repair_charset
 from pipeline.feeds.parse import parse_feed
+from tests.support.demo_site import E2E, PLACEHOLDER, serve_site, write_feed_list
+from tests.support.http_server import LoopbackServer
 
 TITLES = [
     "Südkorea: Präsident trifft Kim Jong Un in Panmunjom",
@@ -87,3 +94,41 @@ def test_declared_charset_order_and_unknown_names() -> None:
     assert declared_charset(b"<rss/>", {"content-type": "text/xml; charset=latin-1"}) == "iso8859-1"
     assert declared_charset(b'<?xml version="1.0" encoding="windows-1252"?><rss/>', {}) == "cp1252"
     assert declared_charset(b'<?xml version="1.0" encoding="x-bogus"?><rss/>', {}) == "utf-8"
+
+
+def test_newsmon_ingest_stores_the_right_titles(tmp_path: Path) -> None:
+    """Through the real command: a served UTF-8 feed with one broken byte."""
+    with LoopbackServer() as site:
+        serve_site(site)
+        name = "tagesschau-feed.xml"
+        xml = (E2E / name).read_text(encoding="utf-8").replace(PLACEHOLDER, site.base_url)
+        xml = xml.replace(
+            "Kim Jong-un: Neue Bilder von Nordkoreas Machthaber aufgetaucht",
+            "Südkorea: Präsident über Kim Jong-un \x00BROKEN\x00",
+        )
+        body = xml.encode("utf-8").replace(b"\x00BROKEN\x00", b"\xff")
+        site.add_file(f"/feeds/{name}", body, content_type="application/rss+xml", etag="")
+        env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSMON_")}
+        env.update(
+            NEWSMON_HOME=str(tmp_path / "home"),
+            NEWSMON_FEEDS=str(write_feed_list(site, tmp_path / "feeds.yaml")),
+            NEWSMON_ALLOW_PRIVATE_NETWORKS="127.0.0.0/8",
+            NEWSMON_PER_HOST_DELAY="0",
+        )
+        for args in (["init"], ["ingest"]):
+            proc = subprocess.run(
+                [sys.executable, "-m", "pipeline", *args],
+                env=env,
+                cwd=tmp_path,
+                capture_output=True,
+                text=True,
+                timeout=300,
+            )
+            assert proc.returncode == 0, proc.stderr
+    with sqlite3.connect(tmp_path / "home" / "newsmon.db") as conn:
+        titles = {t for (t,) in conn.execute("SELECT title FROM entry")}
+        notes = [m for (m,) in conn.execute("SELECT error_message FROM feed_attempt") if m]
+    assert "Südkorea: Präsident über Kim Jong-un \ufffd" in titles
+    assert "Trump: Brief von Kim Jong-un erhalten" in titles
+    assert not any("Ã" in t or "Ă" in t for t in titles if t)  # no mojibake anywhere
+    assert any("not valid utf-8" in n for n in notes), notes
