@@ -24,6 +24,8 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from pipeline.errors import ConfigError
 
 Clock = Callable[[], float]
+#: How long after the deadline the watchdog closes a session that is still busy.
+WATCHDOG_GRACE = 0.25
 
 
 @dataclass(frozen=True)
@@ -139,18 +141,21 @@ def session(
             raise BudgetExhausted("timeout: the delivery time budget was used up before this try")
         timeout = min(timeout, left)
     ctx = context or ssl.create_default_context(cafile=cfg.cafile)
-    # Connecting (and the TLS handshake of smtps) is bounded by the socket timeout,
-    # which is at most the time left; the watchdog covers everything after it.
     smtp: smtplib.SMTP = (
-        smtplib.SMTP_SSL(cfg.host, cfg.port, timeout=timeout, context=ctx)
+        smtplib.SMTP_SSL(timeout=timeout, context=ctx)
         if cfg.security == "tls"
-        else smtplib.SMTP(cfg.host, cfg.port, timeout=timeout)
+        else smtplib.SMTP(timeout=timeout)
     )
-    if deadline is not None:
-        timeout = max(deadline - clock(), 0.001)
-    guard = _Watchdog(smtp, timeout) if deadline is not None else None
+    # connect() after construction, so that the watchdog also covers the greeting and
+    # the smtps handshake; smtplib takes the TLS server name from _host, which only its
+    # constructor sets when it connects itself
+    smtp._host = cfg.host  # type: ignore[attr-defined]
+    # a hair after the socket timeout: a server that is merely silent gets the plainer
+    # "no answer within N s"; the watchdog is for one that keeps a call alive byte by byte
+    guard = _Watchdog(smtp, timeout + WATCHDOG_GRACE) if deadline is not None else None
     try:
         try:
+            smtp.connect(cfg.host, cfg.port)
             smtp.ehlo()
             if cfg.security == "starttls":
                 smtp.starttls(context=ctx)

@@ -14,10 +14,15 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+import threading
+import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
+from pipeline.digest.mailer import build_message, parse_smtp_url, send_message
+from pipeline.errors import DeliveryError
 from tests.support.smtp_server import SilentSmtpServer, SmtpInbox
 
 DAY = "2026-11-30"
@@ -133,3 +138,33 @@ def test_the_smtp_reason_is_on_the_error_line(
     assert "wrong" not in line  # the password is never printed
     (status, error) = _rows(one)["anna@example.org"]
     assert status == "failed" and code in (error or "")
+
+
+def test_a_dripping_relay_is_cut_off_at_the_deadline() -> None:
+    """Per-read socket timeouts never fire against a byte every 0.2 s; the watchdog does."""
+    msg = build_message(
+        subject="s",
+        text="t",
+        html="<p>h</p>",
+        sender="digest@newsmon.example",
+        recipient="anna@example.org",
+        msg_id="<1@newsmon.example>",
+        list_id="l <l.newsmon.example>",
+        date_=datetime(2026, 11, 30, tzinfo=UTC),
+    )
+    errors: list[DeliveryError] = []
+    with SilentSmtpServer(drip=True) as relay:
+        cfg = parse_smtp_url(relay.url + "?timeout=30&retries=2")
+
+        def send() -> None:
+            try:
+                send_message(msg, cfg, deadline=time.monotonic() + 1.0)
+            except DeliveryError as exc:
+                errors.append(exc)
+
+        worker = threading.Thread(target=send, daemon=True)
+        worker.start()
+        worker.join(timeout=60)  # without the watchdog: 3 x forever
+        assert not worker.is_alive()
+    (error,) = errors
+    assert error.transient and error.reason == "timeout: the delivery time budget ran out"

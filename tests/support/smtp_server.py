@@ -81,10 +81,13 @@ class SmtpInbox:
 class SilentSmtpServer:
     """Accepts TCP connections on 127.0.0.1 and never sends a byte (not even a greeting).
 
-    ``with SilentSmtpServer() as s: ... s.url ... s.connections``.
+    ``with SilentSmtpServer() as s: ... s.url ... s.connections``. With ``drip=True`` it
+    sends its greeting one byte every 0.2 s and never ends the line, so that no single
+    read ever times out (a hung relay that a per-read socket timeout cannot catch).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, drip: bool = False) -> None:
+        self.drip = drip
         self._sock = socket.socket()
         self._sock.bind(("127.0.0.1", 0))
         self._sock.listen(64)
@@ -109,6 +112,15 @@ class SilentSmtpServer:
                 return
             self.connections += 1
             self._held.append(conn)
+            if self.drip:
+                threading.Thread(target=self._drip, args=(conn,), daemon=True).start()
+
+    def _drip(self, conn: socket.socket) -> None:
+        while not self._stop.wait(0.2):
+            try:
+                conn.sendall(b"2")
+            except OSError:
+                return
 
     def __enter__(self) -> SilentSmtpServer:
         self._thread.start()
