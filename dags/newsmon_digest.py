@@ -151,8 +151,8 @@ def newsmon_digest() -> None:
             resend=bool(params.get("resend")),
             smtp_url=settings.smtp_url,
         )
-        # stages.digest raises DeliveryError (transient) when a recipient failed;
-        # the retry sends only to those who did not get it yet
+        # stages.digest raises DeliveryError when a recipient failed (permanent if all were
+        # refusals); the retry sends only to those who did not get it yet
         result = report_result(report)
         result["day"] = day.isoformat()
         return result

@@ -126,6 +126,14 @@ class Settings:
     alert_to: tuple[str, ...] = ()
     fetch: FetchSettings = field(default_factory=FetchSettings)
     ingest: IngestSettings = field(default_factory=IngestSettings)
+    #: Wall-clock budget for handing one digest to SMTP, all recipients, retries and
+    #: pauses included (NEWSMON_SMTP_BUDGET_SECONDS); below the claim lease of 15 minutes,
+    #: so a claim never expires while its sender is still within budget.
+    smtp_budget_seconds: float = 300.0
+    #: Recipients sent at the same time (NEWSMON_SMTP_PARALLEL).
+    smtp_parallel: int = 4
+    #: ``newsmon doctor`` fails the disk check below this much free space (NEWSMON_MIN_FREE_MB).
+    min_free_mb: int = 500
 
     @property
     def tz(self) -> ZoneInfo:
@@ -199,6 +207,11 @@ class Settings:
             alert_to=_addresses(env.get("NEWSMON_ALERT_TO")) or recipients,
             fetch=fetch,
             ingest=ingest,
+            smtp_budget_seconds=_bounded_float(
+                env, "NEWSMON_SMTP_BUDGET_SECONDS", 300.0, 1.0, SMTP_BUDGET_MAX
+            ),
+            smtp_parallel=_int(env, "NEWSMON_SMTP_PARALLEL", 4, minimum=1),
+            min_free_mb=_int(env, "NEWSMON_MIN_FREE_MB", 500),
         )
         return replace(settings, **overrides) if overrides else settings
 
@@ -221,6 +234,19 @@ def default_feed_list(home: Path) -> Path:
     """
     own = home / "feeds.yaml"
     return own if own.exists() else SEEDS_DIR / "feeds.yaml"
+
+
+#: The largest delivery budget: safely below deliver.CLAIM_LEASE (15 minutes).
+SMTP_BUDGET_MAX = 600.0
+
+
+def _bounded_float(
+    env: Mapping[str, str], name: str, default: float, low: float, high: float
+) -> float:
+    value = _float(env, name, default)
+    if not low <= value <= high:
+        raise ConfigError(f"{name}: must be between {low:g} and {high:g}, got {value:g}")
+    return value
 
 
 def _int(env: Mapping[str, str], name: str, default: int, *, minimum: int = 0) -> int:

@@ -31,10 +31,12 @@ error picks a side by inheriting from one of the two.
     StorageError                      the database
     ├── DatabaseUnavailable (Transient)
     └── DatabaseRefused (Permanent)   a bad URL, a file that is not a database
+        └── DatabaseCorrupt           the SQLite file is damaged: restore a backup
     DeliveryError                     handing the digest to SMTP
     ├── DeliveryFailed (Transient)    timeouts, 4xx, dropped connections
     ├── DeliveryRejected (Permanent)  5xx, bad login, bad address
     └── DeliveryInDoubt (Transient)   another run holds the claim to send
+    CheckFailed (Permanent)           ``newsmon doctor`` found a problem
 """
 
 from __future__ import annotations
@@ -177,8 +179,26 @@ class DatabaseRefused(StorageError, PermanentError):
     """The database URL or file is unusable as it stands (bad URL, not a database)."""
 
 
+class DatabaseCorrupt(DatabaseRefused):
+    """The database file is damaged (not a database, malformed pages): restore a backup.
+
+    newsmon never writes to such a file; the message names it and points at the
+    README's "Backup and restore" section.
+    """
+
+
 class DeliveryError(NewsmonError):
-    """Base class for a digest that could not be handed to the SMTP server."""
+    """Base class for a digest that could not be handed to the SMTP server.
+
+    ``reason`` is the short cause ("timeout", "535 authentication failed", ...) that
+    the error line of a whole digest run repeats per recipient.
+    """
+
+    def __init__(
+        self, message: str = "", *, reason: str = "", retry_after: float | None = None
+    ) -> None:
+        self.reason = reason or message
+        super().__init__(message, retry_after=retry_after)
 
 
 class DeliveryFailed(DeliveryError, TransientError):
@@ -197,4 +217,8 @@ class DeliveryInDoubt(DeliveryError, TransientError):
     """
 
     def __init__(self, message: str, *, retry_after: float) -> None:
-        super().__init__(message, retry_after=retry_after)
+        super().__init__(message, reason="claimed by another run", retry_after=retry_after)
+
+
+class CheckFailed(PermanentError):
+    """``newsmon doctor`` (or the newsmon_doctor DAG) found at least one failing check."""

@@ -18,6 +18,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import select
 
 from pipeline.config import ENRICH_STEPS, Settings
+from pipeline.dirs import ensure_writable_dir
 from pipeline.report import StageReport
 from storage.db import check_connection, make_engine, migrate, session_scope
 from storage.models import Feed, PipelineRun
@@ -64,7 +65,7 @@ def init(settings: Settings) -> StageReport:
     from storage import repo
 
     report = StageReport("init")
-    settings.home.mkdir(parents=True, exist_ok=True)
+    ensure_writable_dir(settings.home, "NEWSMON_HOME")
     sources = load_feed_list(settings.feeds_path)
     with _engine(settings) as engine:
         migrate(engine)
@@ -217,6 +218,10 @@ def digest(
     from pipeline.digest.deliver import run_digest
 
     report = StageReport("digest")
+    if out_dir is not None:
+        ensure_writable_dir(out_dir, "--out")
+    else:
+        ensure_writable_dir(settings.digests_dir, "NEWSMON_HOME")
     with _engine(settings) as engine:
         result = run_digest(
             settings,
@@ -234,8 +239,8 @@ def digest(
         report.add("sent", len(result.sent_to))
         report.add("already_sent", len(result.skipped))
         report.add("being_sent_elsewhere", len(result.busy))
-        for r in result.failed:
-            report.error("DeliveryError", r, "sending failed")
+        for rcpt, reason, _transient in result.reasons:
+            report.error("DeliveryError", rcpt, reason)
         report.outputs.extend(str(p) for p in result.written)
         _save_run(engine, report, datetime.now(UTC))
     # after the run is recorded: a failed delivery must fail the task (and be

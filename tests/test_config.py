@@ -68,3 +68,27 @@ def test_db_connection_becomes_sqlalchemy_url() -> None:
     )
     with pytest.raises(ConfigError):
         url("mysql", "h", 3306, "u", "p", "d", {})
+
+
+def test_delivery_budget_parallelism_and_free_space_settings() -> None:
+    default = Settings.from_env({})
+    assert default.smtp_budget_seconds == 300 and default.smtp_parallel == 4
+    assert default.min_free_mb == 500
+    tuned = Settings.from_env(
+        {
+            "NEWSMON_SMTP_BUDGET_SECONDS": "42.5",
+            "NEWSMON_SMTP_PARALLEL": "8",
+            "NEWSMON_MIN_FREE_MB": "0",
+        }
+    )
+    assert (tuned.smtp_budget_seconds, tuned.smtp_parallel, tuned.min_free_mb) == (42.5, 8, 0)
+    # the budget must stay below the 15-minute claim lease of a send
+    bad = [
+        ("NEWSMON_SMTP_BUDGET_SECONDS", "900"),
+        ("NEWSMON_SMTP_BUDGET_SECONDS", "0"),
+        ("NEWSMON_SMTP_BUDGET_SECONDS", "soon"),
+        ("NEWSMON_SMTP_PARALLEL", "0"),
+    ]
+    for name, value in bad:
+        with pytest.raises(ConfigError, match=name):
+            Settings.from_env({name: value})

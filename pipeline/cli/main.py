@@ -81,6 +81,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="append the new feeds to the current list file itself (NEWSMON_FEEDS)",
     )
     fsub.add_parser("export", help="the feed list as OPML")
+    sub.add_parser(
+        "doctor",
+        help="check settings, database, SMTP (nothing sent), feed list, disk; exit 1 on a failure",
+    )
     disc = fsub.add_parser("discover", help="find the feeds a web page links to")
     disc.add_argument("url")
     return p
@@ -93,6 +97,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             level=logging.INFO if args.verbose else logging.WARNING,
             format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         )
+        if args.command == "doctor":
+            return _doctor(args)
         settings = _settings(args)
         return _dispatch(args, settings)
     except UsageError as exc:
@@ -109,6 +115,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 0
+    except OSError as exc:
+        # the environment, not a bug: a disk full or a directory that vanished mid-run
+        where = f" ({exc.filename})" if exc.filename else ""
+        print(f"newsmon: error: {exc.strerror or exc}{where}", file=sys.stderr)
+        return EXIT_FAILURE
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -160,6 +171,22 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
 
         return run_feeds_command(args, settings)
     print(report.summary_line(), file=sys.stderr)
+    return 0
+
+
+def _doctor(args: argparse.Namespace) -> int:
+    """One line per check on stdout; a bad setting is the first (and only) FAIL line."""
+    from pipeline.doctor import Check, raise_for_failures, run_checks
+
+    try:
+        settings = _settings(args)
+    except NewsmonError as exc:
+        results = [Check("settings", False, str(exc).splitlines()[0])]
+    else:
+        results = run_checks(settings)
+    for check in results:
+        print(check.line(), flush=True)
+    raise_for_failures(results)
     return 0
 
 

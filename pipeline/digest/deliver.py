@@ -12,15 +12,23 @@ Delivery guarantee per (day, recipient), kept in the digest table:
   retried, it never passes as sent;
 * ``resend=True`` sends again on purpose and increments send_count (new Message-ID).
 
+Recipients are claimed first, then sent in parallel (NEWSMON_SMTP_PARALLEL at a time)
+under one deadline for the whole digest (NEWSMON_SMTP_BUDGET_SECONDS, at most 10 of
+the lease's 15 minutes); a recipient whose turn comes after the deadline fails with
+that reason and keeps its Message-ID for the retry.
+
 See docs/digest.md.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import tempfile
+import time
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -43,12 +51,14 @@ from pipeline.digest.mailer import (
 )
 from pipeline.digest.model import DailyDigest
 from pipeline.digest.render import digest_to_json, render_html, render_text, subject
-from pipeline.errors import DeliveryError, DeliveryFailed, DeliveryInDoubt
+from pipeline.errors import DeliveryError, DeliveryFailed, DeliveryInDoubt, DeliveryRejected
 from pipeline.windows import day_window
 from storage.db import session_scope
 from storage.models import Digest
 from storage.repo import digest_record
 from storage.statuses import DigestStatus
+
+log = logging.getLogger(__name__)
 
 #: A "sending" claim older than this is presumed dead and may be taken over.
 CLAIM_LEASE = timedelta(minutes=15)
@@ -69,18 +79,38 @@ class DigestReport:
     notes: tuple[str, ...] = ()
     #: claimed by another task whose lease has not run out: sent or not, we cannot know yet
     busy: tuple[str, ...] = ()
+    #: (recipient, short reason, transient) of every failed recipient
+    reasons: tuple[tuple[str, str, bool], ...] = ()
 
     def raise_for_failures(self) -> None:
-        """Raise DeliveryFailed if any recipient failed or is still in doubt, so a scheduler
-        retries the task: a worker that died mid-send must not pass as "already sent"."""
+        """Raise if any recipient failed or is still in doubt, naming each with its reason.
+
+        DeliveryFailed (retried) when any failure may pass (timeout, 4xx), DeliveryRejected
+        (not retried) when every one was refused for good (535, 550, a bad address); a
+        worker that died mid-send must not pass as "already sent" (DeliveryInDoubt).
+        """
         if self.failed:
-            raise DeliveryFailed(f"digest {self.day}: delivery failed for {', '.join(self.failed)}")
+            line = f"digest {self.day}: delivery failed for {self._failures_by_reason()}"
+            if self.reasons and not any(transient for _, _, transient in self.reasons):
+                raise DeliveryRejected(line + "; fix the address or the SMTP settings, then rerun")
+            raise DeliveryFailed(line)
         if self.busy:
             raise DeliveryInDoubt(
                 f"digest {self.day}: another run is sending to {', '.join(self.busy)}; "
                 f"retry after its lease ({CLAIM_LEASE}) runs out",
                 retry_after=CLAIM_LEASE.total_seconds(),
             )
+
+    def _failures_by_reason(self) -> str:
+        """``a, b (timeout ...); c (550 ...)``: recipients grouped by their reason, in order."""
+        why = {r: reason for r, reason, _ in self.reasons}
+        groups: dict[str, list[str]] = {}
+        for rcpt in self.failed:
+            groups.setdefault(why.get(rcpt, ""), []).append(rcpt)
+        return "; ".join(
+            ", ".join(rcpts) + (f" ({reason})" if reason else "")
+            for reason, rcpts in groups.items()
+        )
 
 
 def should_send(*, run_type: str, send: bool | None, dry_run: bool) -> bool:
@@ -122,6 +152,7 @@ def run_digest(
         failed: Sequence[str] = (),
         notes: Sequence[str] = (),
         busy: Sequence[str] = (),
+        failures: Sequence[tuple[str, DeliveryError]] = (),
     ) -> DigestReport:
         return DigestReport(
             day,
@@ -133,6 +164,7 @@ def run_digest(
             tuple(failed),
             tuple(notes),
             tuple(busy),
+            tuple((r, e.reason, e.transient) for r, e in failures),
         )
 
     if not send:
@@ -154,17 +186,18 @@ def run_digest(
     sender = settings.digest_from or f"newsmon@{domain_of(None)}"
     sent: list[str] = []
     skipped: list[str] = []
-    failed: list[str] = []
     busy: list[str] = []
-    notes: list[str] = []
+    claimed: list[tuple[str, int]] = []
     for rcpt in to:
         send_count = _claim(engine, day, rcpt, digest, resend=resend)
         if send_count == SENT:
             skipped.append(rcpt)
-            continue
-        if send_count == BUSY:
+        elif send_count == BUSY:
             busy.append(rcpt)
-            continue
+        else:
+            claimed.append((rcpt, send_count))
+
+    def deliver_one(rcpt: str, send_count: int) -> tuple[str, str, DeliveryError | None]:
         msg_id = message_id(day, rcpt, send_count, domain_of(sender))
         try:
             msg = build_message(
@@ -178,15 +211,34 @@ def run_digest(
                 # RFC 5322: the time the message was ready to go, not the day it covers
                 date_=datetime.now(UTC),
             )
-            send_message(msg, cfg)
+            send_message(msg, cfg, deadline=deadline)
         except DeliveryError as exc:
-            _finish(engine, day, rcpt, status="failed", msg_id=msg_id, error=str(exc))
-            failed.append(rcpt)
-            notes.append(f"{rcpt}: {exc}")
-            continue
-        _finish(engine, day, rcpt, status="sent", msg_id=msg_id, error=None)
-        sent.append(rcpt)
-    return report(sent, skipped, failed, notes, busy)
+            return rcpt, msg_id, exc
+        return rcpt, msg_id, None
+
+    # One deadline for the whole digest: 20 recipients behind a server that never
+    # answers cost the budget once, not 20 times the retries' timeouts.
+    deadline = time.monotonic() + settings.smtp_budget_seconds
+    failures: list[tuple[str, DeliveryError]] = []
+    if claimed:
+        workers = min(settings.smtp_parallel, len(claimed))
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="smtp") as pool:
+            futures = [pool.submit(deliver_one, r, n) for r, n in claimed]
+            for future in as_completed(futures):
+                rcpt, msg_id, error = future.result()
+                if error is None:
+                    _finish(engine, day, rcpt, status="sent", msg_id=msg_id, error=None)
+                    sent.append(rcpt)
+                    continue
+                log.warning("digest %s not delivered to %s: %s", day, rcpt, error)
+                _finish(engine, day, rcpt, status="failed", msg_id=msg_id, error=str(error))
+                failures.append((rcpt, error))
+    order = {r: i for i, r in enumerate(to)}
+    sent.sort(key=order.__getitem__)
+    failures.sort(key=lambda f: order[f[0]])
+    failed = [r for r, _ in failures]
+    notes = [f"{r}: {e}" for r, e in failures]
+    return report(sent, skipped, failed, notes, busy, failures)
 
 
 def _mark_written(

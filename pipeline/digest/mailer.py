@@ -12,7 +12,10 @@ Query options: ``starttls=1``, ``timeout`` (seconds per SMTP operation, 30),
 (seconds before the first retry, doubled each time; 2), ``cafile`` (a CA bundle
 to trust instead of the system's, for a private relay). Transient failures
 (connection refused or dropped, timeouts, 4xx replies) are retried; 5xx replies
-are not. The final failure raises DeliveryFailed (DeliveryRejected for 5xx).
+are not. The final failure raises DeliveryFailed (DeliveryRejected for 5xx),
+whose ``reason`` is the short cause. A ``deadline`` bounds one message's
+attempts and pauses together (deliver.py gives every recipient of a digest the
+same one, NEWSMON_SMTP_BUDGET_SECONDS from the start of delivery).
 """
 
 from __future__ import annotations
@@ -24,15 +27,21 @@ import smtplib
 import ssl
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import date, datetime
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime
 from typing import TYPE_CHECKING
-from urllib.parse import parse_qs, unquote, urlsplit
 
-from pipeline.errors import ConfigError, DeliveryFailed, DeliveryRejected
+from pipeline.digest.smtp_conn import (
+    BudgetExhausted,
+    Clock,
+    SmtpConfig,
+    describe_error,
+    parse_smtp_url,
+    session,
+)
+from pipeline.errors import DeliveryFailed, DeliveryRejected
 
 if TYPE_CHECKING:
     from pipeline.config import Settings
@@ -42,56 +51,6 @@ log = logging.getLogger(__name__)
 #: Header values longer than this are cut (RFC 5322 allows 998 per line; readers want less).
 SUBJECT_MAX = 200
 _HEADER_BAD = re.compile(r"[\x00-\x1f\x7f\u0085\u2028\u2029]+")
-
-
-@dataclass(frozen=True)
-class SmtpConfig:
-    host: str
-    port: int
-    username: str | None = None
-    password: str | None = None
-    security: str = "none"  # none | tls | starttls
-    timeout: float = 30.0
-    retries: int = 2
-    retry_delay: float = 2.0
-    cafile: str | None = None
-
-    def redacted(self) -> str:
-        who = f"{self.username}:***@" if self.username else ""
-        scheme = "smtps" if self.security == "tls" else "smtp"
-        return f"{scheme}://{who}{self.host}:{self.port}"
-
-
-def parse_smtp_url(url: str) -> SmtpConfig:
-    """Read smtp:// or smtps:// URLs; raises ConfigError naming the problem."""
-    parts = urlsplit(url.strip())
-    if parts.scheme not in ("smtp", "smtps"):
-        raise ConfigError(f"SMTP URL must start with smtp:// or smtps://, got {parts.scheme!r}")
-    if not parts.hostname:
-        raise ConfigError("SMTP URL has no host")
-    query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
-    starttls = query.get("starttls", "0").lower() in ("1", "true", "yes")
-    security = "tls" if parts.scheme == "smtps" else "starttls" if starttls else "none"
-    try:
-        port = parts.port or (465 if security == "tls" else 587 if starttls else 25)
-        timeout = float(query.get("timeout", 30))
-        retries = int(query.get("retries", 2))
-        retry_delay = float(query.get("retry_delay", 2))
-    except ValueError as exc:
-        raise ConfigError(f"SMTP URL: bad number: {exc}") from exc
-    if timeout <= 0 or retries < 0 or retries > 10 or retry_delay < 0:
-        raise ConfigError("SMTP URL: timeout must be > 0, retries 0..10, retry_delay >= 0")
-    return SmtpConfig(
-        host=parts.hostname,
-        port=port,
-        username=unquote(parts.username) if parts.username else None,
-        password=unquote(parts.password) if parts.password else None,
-        security=security,
-        timeout=timeout,
-        retries=retries,
-        retry_delay=retry_delay,
-        cafile=query.get("cafile"),
-    )
 
 
 def sanitize_header(value: str, max_len: int = SUBJECT_MAX) -> str:
@@ -148,31 +107,15 @@ def _address(value: str) -> Address:
     try:
         return Address(addr_spec=clean)
     except Exception as exc:  # email raises several parser errors for bad addresses
-        raise DeliveryRejected(f"not an e-mail address: {clean!r}") from exc
-
-
-def _connect(cfg: SmtpConfig, context: ssl.SSLContext | None) -> smtplib.SMTP:
-    ctx = context or ssl.create_default_context(cafile=cfg.cafile)
-    smtp: smtplib.SMTP
-    if cfg.security == "tls":
-        smtp = smtplib.SMTP_SSL(cfg.host, cfg.port, timeout=cfg.timeout, context=ctx)
-    else:
-        smtp = smtplib.SMTP(cfg.host, cfg.port, timeout=cfg.timeout)
-    try:
-        smtp.ehlo()
-        if cfg.security == "starttls":
-            smtp.starttls(context=ctx)
-            smtp.ehlo()
-        if cfg.username:
-            smtp.login(cfg.username, cfg.password or "")
-    except BaseException:
-        smtp.close()
-        raise
-    return smtp
+        raise DeliveryRejected(
+            f"not an e-mail address: {clean!r}", reason="not an e-mail address"
+        ) from exc
 
 
 def _is_transient(exc: BaseException) -> bool:
     """4xx replies and network trouble are worth another try; 5xx and TLS trust are not."""
+    if isinstance(exc, BudgetExhausted):
+        return True  # a later task run has a fresh budget
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
         return all(400 <= code < 500 for code, _ in exc.recipients.values())
     if isinstance(exc, smtplib.SMTPResponseException):
@@ -190,34 +133,50 @@ def send_message(
     *,
     context: ssl.SSLContext | None = None,
     sleep: Callable[[float], None] = time.sleep,
+    deadline: float | None = None,
+    clock: Clock = time.monotonic,
 ) -> int:
-    """Send ``msg``; returns the number of attempts it took. Raises DeliveryError."""
+    """Send ``msg``; returns the number of attempts it took. Raises DeliveryError.
+
+    ``deadline`` (a ``clock()`` value) bounds everything, retries and their pauses
+    included: each attempt's socket timeout is the smaller of the URL's ``timeout``
+    and the time left, and no pause outlasts the deadline. The error's ``reason``
+    is the short cause (timeout, 535 ..., 550 ...).
+    """
     attempts = cfg.retries + 1
     delay = cfg.retry_delay
-    last: BaseException | None = None
+    reason = "not attempted"
+    attempt = 0
     for attempt in range(1, attempts + 1):
+        timeout = cfg.timeout if deadline is None else min(cfg.timeout, deadline - clock())
         try:
-            smtp = _connect(cfg, context)
-            try:
+            with session(cfg, context=context, deadline=deadline, clock=clock) as smtp:
                 refused = smtp.send_message(msg)
-            finally:
-                try:
-                    smtp.quit()
-                except (smtplib.SMTPException, OSError):
-                    smtp.close()
             if refused:  # only possible with several recipients; we send one per message
-                raise DeliveryRejected(f"recipients refused by {cfg.redacted()}: {refused}")
+                raise DeliveryRejected(
+                    f"recipients refused by {cfg.redacted()}: {refused}", reason=str(refused)
+                )
             return attempt
-        except smtplib.SMTPAuthenticationError as exc:
-            raise DeliveryRejected(f"SMTP login failed at {cfg.redacted()}: {exc}") from exc
         except (smtplib.SMTPException, OSError) as exc:
-            last = exc
+            reason = describe_error(exc, timeout)
+            if isinstance(exc, smtplib.SMTPAuthenticationError):
+                raise DeliveryRejected(
+                    f"SMTP login failed at {cfg.redacted()}: {reason}", reason=reason
+                ) from exc
             if not _is_transient(exc):
-                raise DeliveryRejected(f"{cfg.redacted()} refused the digest: {exc}") from exc
+                raise DeliveryRejected(
+                    f"{cfg.redacted()} refused the digest: {reason}", reason=reason
+                ) from exc
+            if isinstance(exc, BudgetExhausted):
+                break
             if attempt < attempts:
+                if deadline is not None and clock() + delay >= deadline:
+                    break  # the pause alone would outlast the budget
                 sleep(delay)
                 delay *= 2
-    raise DeliveryFailed(f"{cfg.redacted()}: gave up after {attempts} attempts: {last}") from last
+    raise DeliveryFailed(
+        f"{cfg.redacted()}: {reason} (gave up after {attempt} attempts)", reason=reason
+    )
 
 
 def send_alert(settings: Settings, subject: str, body: str) -> bool:

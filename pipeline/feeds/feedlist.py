@@ -76,15 +76,25 @@ _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _map
 
 
 def load_feed_list(path: Path) -> list[FeedSource]:
-    """Read a YAML or OPML feed list; raises ConfigError(path=, line=) on any problem."""
+    """Read a YAML or OPML feed list; raises ConfigError(path=, line=) on any problem,
+    an empty list included."""
     try:
         data = Path(path).read_bytes()
     except OSError as exc:
         raise ConfigError(f"cannot read feed list: {exc.strerror or exc}", path=str(path)) from exc
     head = data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
     if head == b"<":
-        return parse_opml(data, str(path))
-    return parse_yaml(data, str(path))
+        sources = parse_opml(data, str(path))
+        what = "OPML file has no feeds (no <outline xmlUrl=...>)"
+    else:
+        sources = parse_yaml(data, str(path))
+        what = "feed list is empty"
+    if not sources:
+        # YAML and OPML alike: a monitor set up with no feeds would do nothing, silently
+        raise ConfigError(
+            f"{what}: add at least one feed; newsmon would monitor nothing", path=str(path)
+        )
+    return sources
 
 
 def parse_yaml(data: bytes, path: str = "<yaml>") -> list[FeedSource]:

@@ -7,7 +7,9 @@ Notes on feedparser that shape this module:
   hostile feed whose body is a local path would be read from disk.
 - Charset: feedparser applies RFC 3023 (HTTP charset, then BOM and XML
   declaration, with the documented special cases), so we pass the response
-  headers unchanged, names lower-cased.
+  headers unchanged, names lower-cased. Bytes that are invalid in the declared
+  charset are decoded first by pipeline.feeds.charset (feedparser's own
+  fallback would choose ISO-8859-2 or windows-1252 without a word).
 - Entity expansion: feedparser's ``replace_doctype`` misses declarations on
   one line and expat's own amplification limit triggers only after tens of
   MB, so :func:`_defuse_entities` drops every entity declaration with a
@@ -31,6 +33,7 @@ from urllib.parse import urljoin
 import feedparser
 
 from pipeline.errors import FeedParseError
+from pipeline.feeds.charset import repair_charset
 from pipeline.feeds.entries import (
     MAX_TITLE_CHARS,
     FeedEntry,
@@ -147,6 +150,11 @@ def parse_feed(
     # Without a header (a file, a test) let BOM and XML declaration decide, as RFC 3023
     # does for application/xml, instead of flagging every such feed as bozo.
     hdrs.setdefault("content-type", "application/xml")
+    # before feedparser, whose fallback would pick a wrong single-byte codec silently
+    body, charset_note = repair_charset(body, hdrs)
+    if charset_note is not None:
+        media = hdrs["content-type"].split(";", 1)[0].strip()
+        hdrs["content-type"] = f"{media}; charset=utf-8"
     body, cut = _cap_entries(_defuse_entities(body), max_entries)
     try:
         parsed = feedparser.parse(io.BytesIO(body), response_headers=hdrs)
@@ -184,7 +192,7 @@ def parse_feed(
                 author=html_to_text(_str(raw.get("author")), 200),
             )
         )
-    notes = [bozo_text] if bozo_text else []
+    notes = [n for n in (charset_note, bozo_text) if n]
     if no_link:
         notes.append(f"{no_link} entries without a usable link skipped")
     if truncated or cut:

@@ -34,7 +34,7 @@ from tests.support.demo_site import serve_site, write_feed_list
 from tests.support.http_server import LoopbackServer
 from tests.support.smtp_server import SmtpInbox
 
-DAG_IDS = {"newsmon_ingest", "newsmon_digest", "newsmon_reprocess"}
+DAG_IDS = {"newsmon_ingest", "newsmon_digest", "newsmon_reprocess", "newsmon_doctor"}
 #: Packages a DAG file must not import while being parsed (they load at task run time).
 #: Of pipeline, only the standard-library-only configuration modules (LIGHT) may load.
 HEAVY = (
@@ -136,7 +136,7 @@ def test_every_dag_is_documented_tagged_and_owned(inspected: dict[str, Any]) -> 
 
 def test_schedules_windows_and_limits(inspected: dict[str, Any]) -> None:
     dags = inspected["dags"]
-    digest, ingest, reprocess = (dags[k] for k in sorted(DAG_IDS, key=lambda k: k[8:]))
+    digest, ingest, reprocess = (dags[f"newsmon_{k}"] for k in ("digest", "ingest", "reprocess"))
     # a data-interval timetable: the run's window is the day, not a zero-width instant
     assert digest["timetable"] == "CronDataIntervalTimetable"
     assert digest["summary"] == "0 7 * * *" and "Berlin" in digest["tz"]
@@ -149,6 +149,9 @@ def test_schedules_windows_and_limits(inspected: dict[str, Any]) -> None:
     assert shard["mapped"] and shard["pool"] == "newsmon_http"
     outlets = ingest["tasks"]["announce_articles"]["outlets"]
     assert [o.rstrip("/") for o in outlets] == ["newsmon://articles"]
+    # the doctor runs when someone asks, never on a schedule, and never retries
+    doctor = dags["newsmon_doctor"]
+    assert doctor["timetable"] == "NullTimetable" and doctor["tasks"]["doctor"]["retries"] == 0
 
 
 def test_manual_run_params_have_titles_and_descriptions(inspected: dict[str, Any]) -> None:
@@ -181,15 +184,27 @@ def test_retry_policy_fails_permanent_errors_and_retries_transient_ones(
 
     from pipeline.errors import (
         BlockedAddress,
+        CheckFailed,
         ConfigError,
+        DatabaseCorrupt,
+        DatabaseRefused,
         DatabaseUnavailable,
         DeliveryFailed,
         DeliveryInDoubt,
+        DeliveryRejected,
         TransientFetchError,
     )
 
     policy = common.NewsmonRetryPolicy()
-    permanent: list[Exception] = [ConfigError("bad"), BlockedAddress("no", url="http://10.0.0.1/")]
+    permanent: list[Exception] = [
+        ConfigError("bad"),
+        BlockedAddress("no", url="http://10.0.0.1/"),
+        # issue 16: a damaged or foreign database, a refused login, a failed doctor
+        DatabaseCorrupt("damaged"),
+        DatabaseRefused("no driver"),
+        DeliveryRejected("535", reason="535 authentication failed"),
+        CheckFailed("doctor: 1 of 8 checks failed: smtp"),
+    ]
     for exc in permanent:
         assert policy.evaluate(exc, 1, 4).action is RetryAction.FAIL
     transient: list[Exception] = [DatabaseUnavailable("down"), DeliveryFailed("421")]

@@ -158,6 +158,9 @@ def test_digest_task_retried_after_success_and_after_failures(
             smtp_url=inbox.url + "?retries=0",
             digest_to=("a@example.org", "b@example.org"),
             digest_from="newsmon@example.org",
+            # one at a time, so that "the first recipient" below is a@ (in parallel, the
+            # one rejected 451 would be whichever reached DATA first)
+            smtp_parallel=1,
         )
         stages.init(cfg)
         assert stages.ingest(cfg).counts["articles_relevant"] > 0
