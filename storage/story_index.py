@@ -40,8 +40,14 @@ def _dialect_insert(session: Session, table: Any) -> Any:
 
 
 def stored_features(session: Session, article_id: int) -> dict[str, Any] | None:
-    row = session.get(ArticleStoryFeatures, article_id)
-    return None if row is None else dict(row.data)
+    # a SELECT, not session.get: rows are written with core upserts, which the
+    # session's identity map would not see
+    data = session.execute(
+        select(ArticleStoryFeatures.data).where(  # type: ignore[call-overload]
+            col(ArticleStoryFeatures.article_id) == article_id
+        )
+    ).scalar_one_or_none()
+    return None if data is None else dict(data)
 
 
 def features_of(session: Session, article_ids: Sequence[int]) -> dict[int, dict[str, Any]]:
@@ -66,7 +72,7 @@ def put_features(
 ) -> None:
     """Store an article's features and move the term statistics by the difference."""
     new, old = {t[:MAX_TERM] for t in terms}, {t[:MAX_TERM] for t in old_terms}
-    first = session.get(ArticleStoryFeatures, article_id) is None
+    first = stored_features(session, article_id) is None
     stmt = _dialect_insert(session, ArticleStoryFeatures.__table__)  # type: ignore[attr-defined]
     session.execute(
         stmt.values(article_id=article_id, data=dict(data)).on_conflict_do_update(

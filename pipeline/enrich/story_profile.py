@@ -34,7 +34,7 @@ CROSS_THRESHOLD = 0.35
 #: Score of two stories' representations at or above which a re-clustering merges them.
 MERGE_THRESHOLD = 0.35
 #: A member scoring below this against the rest of its story is split off by a re-clustering.
-SPLIT_THRESHOLD = 0.05
+SPLIT_THRESHOLD = 0.12
 
 MONO_WEIGHTS: Mapping[str, float] = {
     "terms": 0.6,
