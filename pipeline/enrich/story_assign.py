@@ -67,7 +67,7 @@ def article_features(session: Session, article: Article) -> similarity.StoryFeat
 def load_idf(session: Session, feats: similarity.StoryFeatures, *extra: Profile) -> sp.Idf:
     terms = sp.stat_terms(feats)
     for p in extra:
-        terms |= {sp.name_key(n) for n in p.names} | {sp.actor_key(a) for a in p.actors}
+        terms |= {f"^{n}" for n in p.names} | {sp.actor_key(a) for a in p.actors}
     df, docs = story_index.document_frequencies(session, terms)
     return sp.idf_from(df, docs)
 

@@ -17,6 +17,7 @@ days (docs/dedup.md, scripts/story_cv.py).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
 import unicodedata
@@ -49,7 +50,7 @@ CROSS_WEIGHTS: Mapping[str, float] = {
 }
 
 #: Background articles assumed when few are stored (see idf_from).
-PRIOR_DOCS = 100
+PRIOR_DOCS = 20
 #: Strongest terms of one article's vector: the rest (boilerplate, long tails) only dilutes.
 VECTOR_TERMS = 400
 #: Strongest centroid terms (and names, ...) kept per story: bounds the profile's size.
@@ -63,6 +64,7 @@ KEY_NUMBERS = 6
 Idf = Callable[[str], float]
 
 
+@functools.lru_cache(maxsize=200_000)
 def fold_name(name: str) -> str:
     """ASCII-fold a name so 'Pjöngjang', 'Jong-un' and 'Jong Un' variants meet."""
     text = unicodedata.normalize("NFKD", name)
@@ -224,7 +226,7 @@ def match(f: StoryFeatures, vec: Mapping[str, float], p: Profile, idf: Idf) -> M
         "terms": _cos(vec, p.centroid),
         "names": _share(
             (name_key(n) for n in names),
-            {name_key(k): v for k, v in p.names.items()},
+            {f"^{k}": v for k, v in p.names.items()},  # stored folded
             members,
             idf,
         ),
@@ -251,8 +253,8 @@ def profile_similarity(a: Profile, b: Profile, idf: Idf) -> float:
     """Same-event score of two whole stories (used by the re-clustering to merge)."""
     terms = _cos(a.centroid, b.centroid)
     names = _cos(
-        {k: idf(name_key(k)) * v / max(a.members, 1) for k, v in a.names.items()},
-        {k: idf(name_key(k)) * v / max(b.members, 1) for k, v in b.names.items()},
+        {k: idf(f"^{k}") * v / max(a.members, 1) for k, v in a.names.items()},
+        {k: idf(f"^{k}") * v / max(b.members, 1) for k, v in b.names.items()},
     )
     actors = _cos(
         {k: idf(actor_key(k)) * v / max(a.members, 1) for k, v in a.actors.items()},
