@@ -95,6 +95,12 @@ def fill(engine: Engine, start: int, stop: int, bases: list[Any]) -> None:
         s.execute(text("DELETE FROM term_stat"))
         merged = Counter(existing) + df
         s.execute(insert(table), [{"term": t[:200], "df": d} for t, d in merged.items()])
+        if engine.dialect.name == "postgresql":  # explicit ids: move the sequence past them
+            s.execute(
+                text(
+                    "SELECT setval(pg_get_serial_sequence('story', 'id'), (SELECT max(id) FROM story))"
+                )
+            )
         s.commit()
 
 

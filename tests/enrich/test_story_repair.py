@@ -91,8 +91,8 @@ def _halves(text: str) -> tuple[str, str]:
 
 
 def test_a_bridge_article_does_not_chain_two_events(engine: Engine, texts: dict[str, str]) -> None:
-    x1, x2 = _halves(_x(texts))
-    y1, y2 = _halves(_y(texts))
+    _x1, x2 = _halves(_x(texts))
+    y1, _y2 = _halves(_y(texts))
     with session_scope(engine) as s:
         a = _add(s, "a", _x(texts), title="Kim threatens to resume tests")
         first = _assign(s, a)
