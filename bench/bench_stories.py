@@ -98,7 +98,8 @@ def fill(engine: Engine, start: int, stop: int, bases: list[Any]) -> None:
         if engine.dialect.name == "postgresql":  # explicit ids: move the sequence past them
             s.execute(
                 text(
-                    "SELECT setval(pg_get_serial_sequence('story', 'id'), (SELECT max(id) FROM story))"
+                    "SELECT setval(pg_get_serial_sequence('story', 'id'),"
+                    " (SELECT max(id) FROM story))"
                 )
             )
         s.commit()
