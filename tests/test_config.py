@@ -68,3 +68,20 @@ def test_db_connection_becomes_sqlalchemy_url() -> None:
     )
     with pytest.raises(ConfigError):
         url("mysql", "h", 3306, "u", "p", "d", {})
+
+
+def test_story_settings_from_env() -> None:
+    s = Settings.from_env(
+        {
+            "NEWSMON_STORY_WINDOW_DAYS": "5",
+            "NEWSMON_STORY_QUIET_DAYS": "1.5",
+            "NEWSMON_STORY_FOLLOW_UP_DAYS": "10",
+            "NEWSMON_STORY_RECLUSTER_HOURS": "0",
+        }
+    )
+    assert (s.story_window_days, s.story_quiet_days) == (5, 1.5)
+    assert (s.story_follow_up_days, s.story_recluster_hours) == (10, 0)
+    d = Settings.from_env({})
+    assert (d.story_window_days, d.story_quiet_days, d.story_recluster_hours) == (3, 2.0, 24)
+    with pytest.raises(ConfigError, match="NEWSMON_STORY_WINDOW_DAYS"):
+        Settings.from_env({"NEWSMON_STORY_WINDOW_DAYS": "0"})
