@@ -122,6 +122,13 @@ class Settings:
     digest_language: str = "de"
     send_empty_digest: bool = True
     story_window_days: int = 3
+    #: A story with no new member for this many days takes no more: a new report opens a
+    #: follow-up story linked to it.
+    story_quiet_days: float = 2.0
+    #: How far back a quiet story is looked for when linking a follow-up.
+    story_follow_up_days: int = 30
+    #: Ingest re-clusters (merges/splits) the stories of the last this-many hours.
+    story_recluster_hours: int = 24
     #: Who gets operational alerts (failed tasks, missed deadlines); default: digest_to.
     alert_to: tuple[str, ...] = ()
     fetch: FetchSettings = field(default_factory=FetchSettings)
@@ -205,6 +212,10 @@ class Settings:
                 env.get("NEWSMON_SEND_EMPTY_DIGEST", "1"), "NEWSMON_SEND_EMPTY_DIGEST"
             ),
             alert_to=_addresses(env.get("NEWSMON_ALERT_TO")) or recipients,
+            story_window_days=_int(env, "NEWSMON_STORY_WINDOW_DAYS", 3, minimum=1),
+            story_quiet_days=_float(env, "NEWSMON_STORY_QUIET_DAYS", 2.0),
+            story_follow_up_days=_int(env, "NEWSMON_STORY_FOLLOW_UP_DAYS", 30, minimum=0),
+            story_recluster_hours=_int(env, "NEWSMON_STORY_RECLUSTER_HOURS", 24, minimum=0),
             fetch=fetch,
             ingest=ingest,
             smtp_budget_seconds=_bounded_float(

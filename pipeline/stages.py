@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -127,6 +127,14 @@ def ingest(
         # run left queued; a shard keeps to its own feeds (the DAG runs
         # process_pending for the rest).
         fetch_pages(engine, kit, started, report, feed_ids=None if shards == 1 else feed_ids)
+        _recluster(
+            engine,
+            settings,
+            started - timedelta(hours=settings.story_recluster_hours),
+            started + timedelta(seconds=1),
+            started,
+            report,
+        )
         return _save_run(engine, report, started)
 
 
@@ -172,7 +180,27 @@ def reprocess(
     with _engine(settings) as engine:
         ids = article_ids_in_window(engine, since, until)
         reprocess_articles(engine, kit, ids, steps, started, report)
+        if "stories" in steps:
+            _recluster(engine, settings, since, until, started, report)
         return _save_run(engine, report, started)
+
+
+def _recluster(
+    engine: Engine,
+    settings: Settings,
+    since: datetime,
+    until: datetime,
+    now: datetime,
+    report: StageReport,
+) -> None:
+    """Merge/split the window's stories (pipeline.enrich.story_recluster); counts in the report."""
+    from pipeline.enrich.story_recluster import recluster_window
+
+    if since >= until:
+        return
+    done = recluster_window(engine, since, until, now)
+    report.add("stories_merged", done.merged)
+    report.add("stories_split", done.split)
 
 
 def ingest_window(

@@ -10,8 +10,8 @@ from urllib.parse import urlsplit
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, func, select
 
-from storage import repo
-from storage.models import Article
+from storage import repo, story_index
+from storage.models import Article, Story
 
 BATCH = 500
 
@@ -20,7 +20,14 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 
 
-def export_row(article: Article, actors: list[Any], *, with_text: bool) -> dict[str, Any]:
+def export_row(
+    article: Article,
+    actors: list[Any],
+    *,
+    with_text: bool,
+    story: Story | None = None,
+    history: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
     row: dict[str, Any] = {
         "id": article.id,
         "url": article.url,
@@ -46,6 +53,10 @@ def export_row(article: Article, actors: list[Any], *, with_text: bool) -> dict[
         "date_source": article.date_source,
         "date_doubtful": article.date_doubtful,
         "text_chars": article.text_chars,
+        # story repair and follow-ups (issue 13): the quiet story this one continues,
+        # and the merges/splits/follow-up links that touched the article's story
+        "story_follow_up_of": story.follow_up_of if story else None,
+        "story_history": history or [],
     }
     if with_text:
         row["text"] = article.text
@@ -77,7 +88,17 @@ def iter_export_rows(
             if not batch:
                 return
             actors = repo.actors_of(session, [a.id for a in batch if a.id is not None])
+            sids = sorted({a.story_id for a in batch if a.story_id is not None})
+            stories = {s.id: s for s in session.exec(select(Story).where(col(Story.id).in_(sids)))}
+            history = story_index.history(session, sids)
             for article in batch:
                 assert article.id is not None
-                yield export_row(article, actors.get(article.id, []), with_text=with_text)
+                sid = article.story_id
+                yield export_row(
+                    article,
+                    actors.get(article.id, []),
+                    with_text=with_text,
+                    story=stories.get(sid) if sid is not None else None,
+                    history=history.get(sid, []) if sid is not None else None,
+                )
             last_id = batch[-1].id or last_id

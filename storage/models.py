@@ -149,6 +149,56 @@ class Story(SQLModel, table=True):
     title: str | None = None
     first_seen_at: datetime = Field(index=True)
     last_seen_at: datetime = Field(index=True)
+    #: Distinct original articles (duplicates share their original's story and do not count).
+    members: int = 0
+    #: The stored representation (centroid of weighted terms, names, actors, numbers,
+    #: languages), maintained by pipeline.enrich.story_assign; never recomputed per call.
+    profile: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    #: Set when a re-clustering merged this story into an older one (the older id survives).
+    merged_into: int | None = Field(default=None, index=True)
+    #: An earlier, quiet story this one continues (a follow-up, not the same event).
+    follow_up_of: int | None = Field(default=None, index=True)
+
+
+class ArticleStoryFeatures(SQLModel, table=True):
+    """One article's story features, stored once per enrichment (never recomputed per call)."""
+
+    __tablename__ = "story_features"
+
+    article_id: int = Field(foreign_key="article.id", primary_key=True)
+    data: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+
+
+class StoryKey(SQLModel, table=True):
+    """Candidate index: a distinctive key (rare term, name, actor id, number) of a story."""
+
+    __tablename__ = "story_key"
+
+    key: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    story_id: int = Field(primary_key=True, index=True)
+
+
+class TermStat(SQLModel, table=True):
+    """Document frequency of a story feature over all stored articles ('' holds the count)."""
+
+    __tablename__ = "term_stat"
+
+    term: str = Field(primary_key=True, max_length=200)
+    df: int = 0
+
+
+class StoryEvent(SQLModel, table=True):
+    """The history of story ids: merges, splits and follow-up links (shown in export)."""
+
+    __tablename__ = "story_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=16)  # merge | split | follow_up
+    story_id: int = Field(index=True)  # the surviving / parent / earlier story
+    other_story_id: int = Field(index=True)  # the merged / split-off / follow-up story
+    article_ids: list[int] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    score: float | None = None
+    at: datetime
 
 
 class Fingerprint(SQLModel, table=True):

@@ -92,3 +92,20 @@ def test_delivery_budget_parallelism_and_free_space_settings() -> None:
     for name, value in bad:
         with pytest.raises(ConfigError, match=name):
             Settings.from_env({name: value})
+
+
+def test_story_settings_from_env() -> None:
+    s = Settings.from_env(
+        {
+            "NEWSMON_STORY_WINDOW_DAYS": "5",
+            "NEWSMON_STORY_QUIET_DAYS": "1.5",
+            "NEWSMON_STORY_FOLLOW_UP_DAYS": "10",
+            "NEWSMON_STORY_RECLUSTER_HOURS": "0",
+        }
+    )
+    assert (s.story_window_days, s.story_quiet_days) == (5, 1.5)
+    assert (s.story_follow_up_days, s.story_recluster_hours) == (10, 0)
+    d = Settings.from_env({})
+    assert (d.story_window_days, d.story_quiet_days, d.story_recluster_hours) == (3, 2.0, 24)
+    with pytest.raises(ConfigError, match="NEWSMON_STORY_WINDOW_DAYS"):
+        Settings.from_env({"NEWSMON_STORY_WINDOW_DAYS": "0"})

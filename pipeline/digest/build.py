@@ -26,6 +26,10 @@ from pipeline.digest.model import (
     StoryBlock,
 )
 
+#: Sources shown by name per story (one per independent outlet); the rest are "n more".
+TOP_SOURCES = 4
+#: Score factor of a story that continues one already reported (novelty first).
+FOLLOW_UP_FACTOR = 0.8
 #: How many stories, actors and candidates the digest shows at most.
 MAX_STORIES = 25
 MAX_ACTORS = 10
@@ -119,7 +123,8 @@ def _story_block(
     language: str,
 ) -> StoryBlock:
     rep = _representative(primary, language)
-    primary_sorted = sorted(primary, key=lambda a: (a.when, a.id))
+    primary_sorted = _order_sources(primary)
+    top = _top_sources(primary_sorted)
     copies = sorted((a for a in members if a not in primary), key=lambda a: (a.when, a.id))
     independent = len({_independence_key(a) for a in primary})
     actor_hits: Counter[str] = Counter()
@@ -133,7 +138,9 @@ def _story_block(
     latest = max(a.when for a in members)
     span = (data.end - data.start).total_seconds() or 1.0
     recency = min(1.0, max(0.0, (latest - data.start).total_seconds() / span))
-    score = independent + 0.5 * prom + 0.25 * recency
+    follow_up = _known_for(members, data)
+    # novelty: a development of a story already told ranks below an equally sourced new one
+    score = (independent + 0.5 * prom + 0.25 * recency) * (FOLLOW_UP_FACTOR if follow_up else 1.0)
     return StoryBlock(
         key=key,
         headline=clean_line(rep.title) or rep.url,
@@ -144,17 +151,64 @@ def _story_block(
         independent_sources=independent,
         score=round(score, 4),
         latest=latest,
-        follow_up=_known_for(members, data),
+        follow_up=follow_up,
+        top_sources=tuple(_link(a) for a in top),
+        more_sources=len(primary_sorted) - len(top),
+        representative_id=rep.id,
     )
 
 
-def _representative(primary: Sequence[ArticleItem], language: str) -> ArticleItem:
-    """The article whose headline and lead speak for the story."""
+def _order_sources(primary: Sequence[ArticleItem]) -> list[ArticleItem]:
+    """Independent outlets first (the earliest article of each), then the rest by time."""
+    by_time = sorted(primary, key=lambda a: (a.when, a.id))
+    seen: set[str] = set()
+    first: list[ArticleItem] = []
+    rest: list[ArticleItem] = []
+    for a in by_time:
+        key = _independence_key(a)
+        (rest if key in seen else first).append(a)
+        seen.add(key)
+    # agency copies rank after original reporting among the independent ones
+    first.sort(key=lambda a: (bool(a.wire_agencies), a.when, a.id))
+    return first + rest
 
-    def rank(a: ArticleItem) -> tuple[int, int, float, datetime, int]:
+
+def _top_sources(ordered: Sequence[ArticleItem]) -> list[ArticleItem]:
+    seen: set[str] = set()
+    out: list[ArticleItem] = []
+    for a in ordered:
+        key = _independence_key(a)
+        if key not in seen and len(out) < TOP_SOURCES:
+            out.append(a)
+            seen.add(key)
+    return out
+
+
+def _words(a: ArticleItem) -> frozenset[str]:
+    return frozenset(w for w in re.findall(r"\w{4,}", f"{a.title} {lead_of(a)}".lower()))
+
+
+def _representative(primary: Sequence[ArticleItem], language: str) -> ArticleItem:
+    """The most central member (its headline and lead share most with the others).
+
+    In the digest's language when there is one; an original report before an
+    agency copy; then the earliest.
+    """
+    words = {a.id: _words(a) for a in primary}
+
+    def centrality(a: ArticleItem) -> float:
+        mine = words[a.id]
+        # within its language: word overlap across languages says nothing
+        others = [words[b.id] for b in primary if b.id != a.id and b.language == a.language]
+        if not mine or not others:
+            return 0.0
+        return sum(len(mine & w) / len(mine | w) for w in others if w) / len(others)
+
+    def rank(a: ArticleItem) -> tuple[int, int, float, float, datetime, int]:
         return (
             0 if (a.language or "").startswith(language) else 1,
             0 if a.title.strip() else 1,
+            -round(centrality(a), 3),
             -a.relevance_score,
             a.when,
             a.id,

@@ -142,6 +142,12 @@ class StoryBlock:
     score: float
     latest: datetime
     follow_up: KnownRef | None = None
+    #: The first sources an editor shows: one per independent outlet (wire copies
+    #: folded into their agency), earliest first; the rest are counted in more_sources.
+    top_sources: tuple[SourceLink, ...] = ()
+    more_sources: int = 0
+    #: Id of the member whose headline and lead represent the story.
+    representative_id: int | None = None
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from pipeline.enrich.analysis import Analysis
 from pipeline.enrich.duplicates import adopt, find_duplicate, index_article
 from pipeline.enrich.fingerprints import content_hash
 from pipeline.enrich.relevance import RelevanceRules, load_rules, score_relevance
-from pipeline.enrich.story_assign import assign_story
+from pipeline.enrich.story_assign import StoryRules, assign_story
 from storage import repo
 from storage.models import Article
 from storage.statuses import DuplicateKind
@@ -115,7 +115,7 @@ def enrich_article(
         session.add(article)
         session.flush()
         article.story_id = (
-            assign_story(session, article, window_days=kit.settings.story_window_days)
+            assign_story(session, article, rules=story_rules(kit.settings))
             if article.relevant or article.duplicate_of is not None
             else None
         )
@@ -154,3 +154,12 @@ def store_mentions(
         ),
     )
     return mentions
+
+
+def story_rules(settings: Settings) -> StoryRules:
+    """The story settings in the form story assignment takes them."""
+    return StoryRules(
+        window_days=settings.story_window_days,
+        quiet_days=settings.story_quiet_days,
+        follow_up_days=settings.story_follow_up_days,
+    )

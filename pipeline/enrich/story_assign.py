@@ -1,120 +1,235 @@
-"""Story assignment over the database: which event an article reports.
+"""Online story assignment over the database: which event an article reports.
 
-A duplicate shares its original's story; any other article is compared with
-the already-assigned articles of its time window (pure similarity in
-pipeline.enrich.story_similarity) and joins the best matching story, or opens
-a new one. Story ids are stable: a re-run never moves an article.
+A duplicate shares its original's story. Any other article is scored against
+the stored representations (pipeline.enrich.story_profile) of the candidate
+stories that the SQL index (storage/story_index.py) returns for its most
+distinctive keys, and joins the best one that it fits as a whole; otherwise
+it opens a new story. A story quiet for more than ``quiet_days`` does not take
+new members: an article that fits it opens a new story linked to it as a
+follow-up (Story.follow_up_of and a story_event row, both exported).
+
+Story ids are stable: a re-run never moves an article; only the re-clustering
+(pipeline.enrich.story_recluster) merges or splits, and records it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from pipeline.enrich import story_similarity as stories
-from storage import repo
+from pipeline.enrich import story_profile as sp
+from pipeline.enrich import story_similarity as similarity
+from storage import repo, story_index
 from storage.models import Article, Mention, Story
 
-#: Most already-assigned articles a new article is compared with for its story.
-STORY_CANDIDATES = 400
+
+@dataclass(frozen=True)
+class StoryRules:
+    """How long stories stay open, and how far back follow-ups are looked for."""
+
+    window_days: int = 3
+    quiet_days: float = 2.0
+    follow_up_days: int = 30
 
 
-def _when(a: Article) -> datetime:
+def when_of(a: Article) -> datetime:
     return a.published_at or a.fetched_at
 
 
-def _actor_ids(session: Session, ids: list[int]) -> dict[int, set[str]]:
-    out: dict[int, set[str]] = {i: set() for i in ids}
-    if ids:
-        rows = session.exec(
-            select(Mention.article_id, Mention.actor_id).where(col(Mention.article_id).in_(ids))
-        ).all()
-        for article_id, actor_id in rows:
-            out[article_id].add(actor_id)
-    return out
-
-
-def _features(session: Session, a: Article, actors: set[str]) -> stories.StoryFeatures:
-    # Cached on the session (a stage run handles many articles of one window in
-    # one session); the key covers everything the features depend on.
-    cache: dict[tuple[Any, ...], stories.StoryFeatures] = session.info.setdefault(
-        "newsmon_story_features", {}
+def _actor_ids(session: Session, article_id: int) -> set[str]:
+    return set(
+        session.exec(select(Mention.actor_id).where(col(Mention.article_id) == article_id)).all()
     )
-    key = (a.id, a.title, a.text_hash or a.text, a.language, _when(a), frozenset(actors))
-    feats = cache.get(key)
-    if feats is None:
-        feats = stories.features(
-            a.title, a.text, lang=a.language, when=_when(a), actor_ids=sorted(actors)
-        )
-        if len(cache) > 20_000:  # bound memory in a long-lived session
-            cache.clear()
-        cache[key] = feats
+
+
+def article_features(session: Session, article: Article) -> similarity.StoryFeatures:
+    """Compute, store and return the article's features (term statistics kept in step)."""
+    assert article.id is not None
+    feats = similarity.features(
+        article.title,
+        article.text,
+        lang=article.language,
+        when=when_of(article),
+        actor_ids=sorted(_actor_ids(session, article.id)),
+    )
+    data = sp.features_to_json(feats)
+    old = story_index.stored_features(session, article.id)
+    if old != data:
+        old_terms = sp.stat_terms(sp.features_from_json(old)) if old else set()
+        story_index.put_features(session, article.id, data, sp.stat_terms(feats), old_terms)
     return feats
 
 
-def assign_story(session: Session, article: Article, *, window_days: int = 3) -> int | None:
+def load_idf(session: Session, feats: similarity.StoryFeatures, *extra: Profile) -> sp.Idf:
+    terms = sp.stat_terms(feats)
+    for p in extra:
+        terms |= {f"^{n}" for n in p.names} | {sp.actor_key(a) for a in p.actors}
+    df, docs = story_index.document_frequencies(session, terms)
+    return sp.idf_from(df, docs)
+
+
+Profile = sp.Profile
+
+
+def assign_story(
+    session: Session,
+    article: Article,
+    *,
+    window_days: int = 3,
+    rules: StoryRules | None = None,
+) -> int | None:
     """Give the article a stable story id: its original's, a matching story's, or a new one."""
+    rules = rules or StoryRules(window_days=window_days)
     assert article.id is not None, "assign_story needs a flushed article"
+    when = when_of(article)
     if article.duplicate_of is not None:
         root = repo.original_of(session, article)
         if root.id != article.id:
-            story_id = root.story_id or assign_story(session, root, window_days=window_days)
+            story_id = root.story_id or assign_story(session, root, rules=rules)
+            story_id = live_story(session, story_id)
             article.story_id = story_id
-            _touch_story(session, story_id, _when(article))
+            _touch(session, story_id, when)
+            session.add(article)
             return story_id
+    feats = article_features(session, article)
     if article.story_id is not None and session.get(Story, article.story_id) is not None:
+        article.story_id = live_story(session, article.story_id)
         return article.story_id  # stable: a re-run never moves an article
 
-    when = _when(article)
-    span = timedelta(days=window_days)
-    moment = func.coalesce(Article.published_at, Article.fetched_at)
-    neighbours = list(
-        session.exec(
-            select(Article)
-            .where(
-                col(Article.story_id).is_not(None),
-                col(Article.id) != article.id,
-                col(Article.duplicate_of).is_(None),
-                moment >= when - span,
-                moment <= when + span,
-            )
-            .order_by(col(Article.id).desc())
-            .limit(STORY_CANDIDATES)
-        )
-    )
-    actors = _actor_ids(session, [article.id, *(n.id for n in neighbours if n.id is not None)])
-    mine = _features(session, article, actors[article.id])
-    theirs = [(n, _features(session, n, actors[n.id or 0])) for n in neighbours]
-    bg = stories.background([mine, *(f for _, f in theirs)])
-    best: tuple[float, int] | None = None
-    for n, f in theirs:
-        sim = stories.similarity(mine, f, bg, window_days=window_days)
-        if sim.same_story and n.story_id is not None and (best is None or sim.score > best[0]):
-            best = (sim.score, n.story_id)
-    if best is not None:
-        article.story_id = best[1]
-        _touch_story(session, best[1], when)
+    choice = choose(session, feats, when, rules)
+    if choice.join is not None:
+        _join(session, choice.join, feats, choice.vector, choice.keys)
+        article.story_id = choice.join.id
     else:
-        story = Story(
-            first_article_id=article.id,
-            title=article.title,
-            first_seen_at=when,
-            last_seen_at=when,
-        )
-        session.add(story)
-        session.flush()
+        story = open_story(session, article, feats, choice.vector, choice.keys)
+        if choice.follow_up_of is not None and story.id is not None:
+            story.follow_up_of = choice.follow_up_of
+            story_index.record(
+                session, "follow_up", choice.follow_up_of, story.id, [article.id], when
+            )
         article.story_id = story.id
     session.add(article)
     return article.story_id
 
 
-def _touch_story(session: Session, story_id: int | None, when: datetime) -> None:
+@dataclass(frozen=True)
+class Choice:
+    join: Story | None
+    follow_up_of: int | None
+    vector: Mapping[str, float]
+    keys: list[int]
+    score: float = 0.0
+
+
+def choose(
+    session: Session,
+    feats: similarity.StoryFeatures,
+    when: datetime,
+    rules: StoryRules,
+    *,
+    exclude: tuple[int, ...] = (),
+) -> Choice:
+    """The live story the features fit best, or the quiet story they follow up."""
+    df_terms = sp.stat_terms(feats)
+    df, docs = story_index.document_frequencies(session, df_terms)
+    idf = sp.idf_from(df, docs)
+    vec = sp.vector(feats, idf)
+    keys = {k: sp.key_hash(k) for k in sp.index_keys(feats, vec, idf)}
+    found = story_index.candidates(
+        session,
+        story_index.probe_keys(keys, df, docs),
+        since=when - timedelta(days=rules.follow_up_days),
+        exclude=exclude,
+    )
+    profiles = [(s, sp.Profile.from_json(s.profile)) for s in found]
+    if profiles:
+        idf = load_idf(session, feats, *(p for _, p in profiles))
+    best: tuple[float, Story] | None = None
+    follow: tuple[float, Story] | None = None
+    for story, profile in profiles:
+        m = sp.match(feats, vec, profile, idf)
+        gap_days = (when - story.last_seen_at).total_seconds() / 86400
+        if gap_days > rules.quiet_days:
+            if m.joins and (follow is None or m.score > follow[0]):
+                follow = (m.score, story)
+            continue
+        if when < story.first_seen_at - timedelta(days=rules.window_days):
+            continue  # an old article reaching a much newer story: not the same event
+        score = m.score * sp.time_factor(max(gap_days, 0.0))
+        threshold = sp.CROSS_THRESHOLD if m.cross_language else sp.JOIN_THRESHOLD
+        if score >= threshold and (best is None or score > best[0]):
+            best = (score, story)
+    hashes = sorted(set(keys.values()))
+    if best is not None:
+        return Choice(best[1], None, vec, hashes, best[0])
+    return Choice(None, follow[1].id if follow else None, vec, hashes, follow[0] if follow else 0)
+
+
+def open_story(
+    session: Session,
+    article: Article,
+    feats: similarity.StoryFeatures,
+    vec: Mapping[str, float],
+    keys: list[int],
+) -> Story:
+    when = when_of(article)
+    story = Story(
+        first_article_id=article.id,
+        title=article.title,
+        first_seen_at=when,
+        last_seen_at=when,
+        members=1,
+        profile=sp.add(sp.Profile(), feats, vec).to_json(),
+    )
+    session.add(story)
+    session.flush()
+    assert story.id is not None
+    story_index.add_keys(session, story.id, keys)
+    return story
+
+
+def _join(
+    session: Session,
+    story: Story,
+    feats: similarity.StoryFeatures,
+    vec: Mapping[str, float],
+    keys: list[int],
+) -> None:
+    profile = sp.add(sp.Profile.from_json(story.profile), feats, vec)
+    story.profile = profile.to_json()
+    story.members = profile.members
+    if feats.when is not None:
+        story.first_seen_at = min(story.first_seen_at, feats.when)
+        story.last_seen_at = max(story.last_seen_at, feats.when)
+    session.add(story)
+    assert story.id is not None
+    story_index.add_keys(session, story.id, keys)
+
+
+def live_story(session: Session, story_id: int | None) -> int | None:
+    """Follow merged_into to the story that survived (merges never form cycles)."""
+    seen: set[int] = set()
+    while story_id is not None and story_id not in seen:
+        seen.add(story_id)
+        story = session.get(Story, story_id)
+        if story is None or story.merged_into is None:
+            return story_id
+        story_id = story.merged_into
+    return story_id
+
+
+def _touch(session: Session, story_id: int | None, when: datetime) -> None:
     story = session.get(Story, story_id) if story_id is not None else None
     if story is None:
         return
     story.first_seen_at = min(story.first_seen_at, when)
     story.last_seen_at = max(story.last_seen_at, when)
     session.add(story)
+
+
+def features_json(feats: similarity.StoryFeatures) -> dict[str, Any]:
+    return sp.features_to_json(feats)

@@ -1,0 +1,198 @@
+"""Story assignment benchmark: assign_story p50/p95 with 1k, 10k and 100k relevant articles.
+
+The window is filled directly in the real schema (storage.db.migrate) with
+what assignment reads: story rows with their stored profiles, the story_key
+index and term_stat. Synthetic articles come from real texts: each is one of
+the SemEval/seed texts of tests/fixtures/dedup (features computed once by
+the real code) plus the distinctive words and names of its synthetic event
+(ten articles per event), so stories share the real Korea vocabulary and
+differ by their event words, as real stories do. Then real articles (real
+text + an event's words, half of them of a stored event, half new) go
+through story_assign.assign_story, each timed. The same probes run against
+the previous design (compare with the 400 most recent articles, features
+recomputed from text) at 1k as the baseline. Prints figures; asserts nothing.
+
+Usage: .venv/bin/python bench/bench_stories.py [--sizes 1000,10000,100000]
+       [--backends sqlite,postgresql] [--pg postgresql://postgres@127.0.0.1:5432/test]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import tempfile
+import time
+import uuid
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import insert, text
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from pipeline.enrich import story_assign
+from pipeline.enrich import story_profile as sp
+from pipeline.enrich import story_similarity as similarity
+from storage.db import make_engine, migrate
+from storage.models import Article, Story, StoryKey, TermStat
+
+ROOT = Path(__file__).resolve().parents[1]
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+PER_EVENT = 10
+PROBES = 100
+
+
+def base_texts() -> list[tuple[str, str, str]]:
+    docs = json.loads((ROOT / "tests/fixtures/dedup/articles.json").read_text("utf-8"))
+    return [(d["title"] or "", d["text"], d["lang"] or "en") for d in docs if len(d["text"]) > 800]
+
+
+def event_words(e: int) -> str:
+    # four invented rare words and a two-part name per event
+    return f" Evword{e}a evword{e}b Evword{e}c evword{e}d Ort{e}burg Minister Name{e}son. "
+
+
+def fill(engine: Engine, start: int, stop: int, bases: list[Any]) -> None:
+    """Stories (and their keys, statistics) for synthetic articles start..stop-1."""
+    feats = [similarity.features(t, x, lang=lang) for t, x, lang in bases]
+    df: Counter[str] = Counter()
+    stories: list[dict[str, Any]] = []
+    keys: set[tuple[int, int]] = set()
+    idf = sp.idf_from({}, 10**6)  # the filler's weights: rare everywhere (cheap, deterministic)
+    for e in range(start // PER_EVENT, stop // PER_EVENT):
+        profile = sp.Profile()
+        sid = e + 1
+        for m in range(PER_EVENT):
+            t, x, lang = bases[(e * 7 + m) % len(bases)]
+            f = similarity.features(t + event_words(e), x + event_words(e), lang=lang)
+            vec = sp.vector(f, idf)
+            profile = sp.add(profile, f, vec)
+            df.update(sp.stat_terms(f))
+            keys.update((sp.key_hash(k), sid) for k in sp.index_keys(f, vec, idf))
+        when = T0 + timedelta(minutes=(e * 4) % (3 * 24 * 60))
+        stories.append(
+            {
+                "id": sid,
+                "title": f"event {e}",
+                "first_seen_at": when,
+                "last_seen_at": when,
+                "members": PER_EVENT,
+                "profile": profile.to_json(),
+            }
+        )
+    del feats
+    df[""] = stop - start
+    with Session(engine) as s:
+        s.execute(insert(Story), stories)
+        rows = [{"key": k, "story_id": sid} for k, sid in sorted(keys)]
+        for i in range(0, len(rows), 20_000):
+            s.execute(insert(StoryKey), rows[i : i + 20_000])
+        table = TermStat.__table__  # type: ignore[attr-defined]
+        existing = {t: d for t, d in s.execute(text("SELECT term, df FROM term_stat")).all()}
+        s.execute(text("DELETE FROM term_stat"))
+        merged = Counter(existing) + df
+        s.execute(insert(table), [{"term": t[:200], "df": d} for t, d in merged.items()])
+        if engine.dialect.name == "postgresql":  # explicit ids: move the sequence past them
+            s.execute(
+                text(
+                    "SELECT setval(pg_get_serial_sequence('story', 'id'),"
+                    " (SELECT max(id) FROM story))"
+                )
+            )
+        s.commit()
+
+
+def probe(engine: Engine, bases: list[Any], n_events: int, seq: int) -> list[float]:
+    times = []
+    rules = story_assign.StoryRules()
+    for i in range(PROBES):
+        t, x, lang = bases[(i * 13 + 5) % len(bases)]
+        e = (i * 37) % n_events if i % 2 == 0 else 10**7 + seq * PROBES + i  # stored / new
+        with Session(engine) as s:
+            when = T0 + timedelta(days=1, minutes=i)
+            a = Article(
+                url=f"https://bench.example/{seq}/{i}",
+                canonical_url=f"https://bench.example/{seq}/{i}",
+                title=t + event_words(e),
+                text=x + event_words(e),
+                language=lang,
+                published_at=when,
+                fetched_at=when,
+                relevant=True,
+            )
+            s.add(a)
+            s.flush()
+            start = time.perf_counter()
+            story_assign.assign_story(s, a, rules=rules)
+            times.append((time.perf_counter() - start) * 1000)
+            s.rollback()  # keep the window at its size
+    return times
+
+
+def pct(values: list[float], q: float) -> float:
+    return sorted(values)[min(len(values) - 1, int(q * len(values)))]
+
+
+def baseline(bases: list[Any]) -> list[float]:
+    """The previous design's cost: features of 400 neighbours recomputed, pairwise scores."""
+    neighbours = [bases[i % len(bases)] for i in range(400)]
+    out = []
+    for i in range(20):
+        t, x, lang = bases[i % len(bases)]
+        start = time.perf_counter()
+        mine = similarity.features(t, x, lang=lang)
+        theirs = [similarity.features(a, b, lang=c) for a, b, c in neighbours]
+        bg = similarity.background([mine, *theirs])
+        for f in theirs:
+            similarity.similarity(mine, f, bg)
+        out.append((time.perf_counter() - start) * 1000)
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--sizes", default="1000,10000,100000")
+    ap.add_argument("--backends", default="sqlite,postgresql")
+    ap.add_argument("--pg", default="postgresql://postgres@127.0.0.1:5432/test")
+    args = ap.parse_args()
+    sizes = [int(x) for x in args.sizes.split(",")]
+    bases = base_texts()
+    old = baseline(bases)
+    print(f"previous design (400 neighbours, features recomputed): p50 {pct(old, 0.5):.0f} ms")
+    for backend in args.backends.split(","):
+        with tempfile.TemporaryDirectory() as tmp:
+            schema = f"bench_{uuid.uuid4().hex[:8]}"
+            if backend == "postgresql":
+                admin = make_engine(args.pg)
+                with admin.begin() as c:
+                    c.execute(text(f'CREATE SCHEMA "{schema}"'))
+                engine = make_engine(f"{args.pg}?options=-csearch_path%3D{schema}")
+            else:
+                engine = make_engine(f"sqlite:///{Path(tmp) / 'bench.db'}")
+            migrate(engine)
+            filled = 0
+            try:
+                for seq, size in enumerate(sizes):
+                    t0 = time.perf_counter()
+                    fill(engine, filled, size, bases)
+                    filled = size
+                    fill_s = time.perf_counter() - t0
+                    times = probe(engine, bases, size // PER_EVENT, seq)
+                    print(
+                        f"{backend:10} {size:>7} articles ({size // PER_EVENT} stories): "
+                        f"assign p50 {pct(times, 0.5):.1f} ms  p95 {pct(times, 0.95):.1f} ms  "
+                        f"mean {statistics.mean(times):.1f} ms  (fill {fill_s:.0f} s)"
+                    )
+            finally:
+                engine.dispose()
+                if backend == "postgresql":
+                    with admin.begin() as c:
+                        c.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+                    admin.dispose()
+
+
+if __name__ == "__main__":
+    main()

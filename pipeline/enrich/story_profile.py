@@ -1,0 +1,318 @@
+"""Story representations and article-to-story matching (pure).
+
+A story is represented as a whole, never by one member: the centroid of its
+members' tf-idf vectors (weights frozen when a member joins, pruned to the
+strongest terms), how many members name each name, actor, number and title
+word, its languages and its time span. A new article is scored against that
+representation (``match``), so a story can only grow towards what most of its
+members share: an article like the newest member but unlike the story does
+not join, which rules out chaining (A like B, B like C, A unlike C).
+
+German and English reports of one event share little vocabulary; across
+languages only language-neutral evidence counts (names folded to ASCII,
+gazetteer actor ids, numbers, the lexicon tokens of story_similarity) with a
+threshold of its own. Thresholds are chosen by cross-validation on labelled
+days (docs/dedup.md, scripts/story_cv.py).
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import math
+import unicodedata
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from pipeline.enrich.story_similarity import StoryFeatures
+
+#: Score of an article against a story's representation at or above which it joins
+#: (same language as some member / no shared language).
+JOIN_THRESHOLD = 0.2
+CROSS_THRESHOLD = 0.35
+#: Score of two stories' representations at or above which a re-clustering merges them.
+MERGE_THRESHOLD = 0.35
+#: A member scoring below this against the rest of its story is split off by a re-clustering.
+SPLIT_THRESHOLD = 0.12
+
+MONO_WEIGHTS: Mapping[str, float] = {
+    "terms": 0.6,
+    "names": 0.3,
+    "actors": 0.1,
+}
+# Across languages the words differ; names, actor ids and numbers are what meet.
+CROSS_WEIGHTS: Mapping[str, float] = {
+    "names": 0.5,
+    "actors": 0.4,
+    "numbers": 0.1,
+}
+
+#: Background articles assumed when few are stored (see idf_from).
+PRIOR_DOCS = 20
+#: Strongest terms of one article's vector: the rest (boilerplate, long tails) only dilutes.
+VECTOR_TERMS = 400
+#: Strongest centroid terms (and names, ...) kept per story: bounds the profile's size.
+CENTROID_TERMS = 300
+PROFILE_ITEMS = 120
+#: Keys per article in the candidate index (rarest first).
+KEY_TERMS = 8
+KEY_NAMES = 8
+KEY_NUMBERS = 6
+
+Idf = Callable[[str], float]
+
+
+@functools.lru_cache(maxsize=200_000)
+def fold_name(name: str) -> str:
+    """ASCII-fold a name so 'Pjöngjang', 'Jong-un' and 'Jong Un' variants meet."""
+    text = unicodedata.normalize("NFKD", name)
+    text = "".join(c for c in text if not unicodedata.combining(c))
+    return text.lower().replace("-", "").replace("'", "").replace("ß", "ss")
+
+
+def actor_key(actor_id: str) -> str:
+    return f"@{actor_id}"
+
+
+def number_key(number: str) -> str:
+    return f"#{number}"
+
+
+def name_key(name: str) -> str:
+    return f"^{fold_name(name)}"
+
+
+def stat_terms(f: StoryFeatures) -> set[str]:
+    """Everything whose document frequency is kept (term_stat): one entry per article."""
+    return (
+        set(f.terms)
+        | {name_key(n) for n in f.names}
+        | {actor_key(a) for a in f.actors}
+        | {number_key(n) for n in f.numbers}
+    )
+
+
+def idf_from(df: Mapping[str, int], docs: int) -> Idf:
+    """Smoothed inverse document frequency over the stored articles."""
+
+    def idf(term: str) -> float:
+        # no "+1": a term in most stored articles weighs (almost) nothing, which
+        # matters for a Korea monitor where every article names Kim and Pyongyang
+        # and a prior of PRIOR_DOCS unseen articles lacking the term, so a young
+        # database does not call every shared word common
+        return max(0.05, math.log((max(docs, PRIOR_DOCS) + 1) / (df.get(term, 0) + 0.5)))
+
+    return idf
+
+
+def vector(f: StoryFeatures, idf: Idf) -> dict[str, float]:
+    """Unit-length log-tf x idf vector of an article's terms."""
+    raw = _top({t: (1 + math.log(c)) * idf(t) for t, c in f.terms.items() if c > 0}, VECTOR_TERMS)
+    norm = math.sqrt(sum(w * w for w in raw.values()))
+    return {t: w / norm for t, w in raw.items()} if norm else {}
+
+
+def _top(counts: Mapping[str, float], n: int) -> dict[str, float]:
+    if len(counts) <= n:
+        return dict(counts)
+    return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:n])
+
+
+@dataclass(frozen=True)
+class Profile:
+    """A story's stored representation; ``centroid`` holds sums of member vectors."""
+
+    members: int = 0
+    centroid: Mapping[str, float] = field(default_factory=dict)
+    names: Mapping[str, float] = field(default_factory=dict)
+    actors: Mapping[str, float] = field(default_factory=dict)
+    numbers: Mapping[str, float] = field(default_factory=dict)
+    title: Mapping[str, float] = field(default_factory=dict)
+    langs: Mapping[str, float] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "members": self.members,
+            "centroid": {k: round(v, 5) for k, v in self.centroid.items()},
+            "names": dict(self.names),
+            "actors": dict(self.actors),
+            "numbers": dict(self.numbers),
+            "title": dict(self.title),
+            "langs": dict(self.langs),
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any] | None) -> Profile:
+        if not data:
+            return cls()
+        return cls(
+            members=int(data.get("members", 0)),
+            centroid=dict(data.get("centroid", {})),
+            names=dict(data.get("names", {})),
+            actors=dict(data.get("actors", {})),
+            numbers=dict(data.get("numbers", {})),
+            title=dict(data.get("title", {})),
+            langs=dict(data.get("langs", {})),
+        )
+
+
+def _bump(counts: Mapping[str, float], items: Iterable[str], n: int) -> dict[str, float]:
+    out = dict(counts)
+    for item in items:
+        out[item] = out.get(item, 0) + 1
+    return _top(out, n)
+
+
+def add(p: Profile, f: StoryFeatures, vec: Mapping[str, float]) -> Profile:
+    """The profile with one more member (its vector frozen with today's idf)."""
+    centroid = dict(p.centroid)
+    for t, w in vec.items():
+        centroid[t] = centroid.get(t, 0.0) + w
+    return Profile(
+        members=p.members + 1,
+        centroid=_top(centroid, CENTROID_TERMS),
+        names=_bump(p.names, {fold_name(n) for n in f.names}, PROFILE_ITEMS),
+        actors=_bump(p.actors, f.actors, PROFILE_ITEMS),
+        numbers=_bump(p.numbers, f.numbers, PROFILE_ITEMS),
+        title=_bump(p.title, f.title, PROFILE_ITEMS),
+        langs=_bump(p.langs, [f.lang or "?"], 16),
+    )
+
+
+def build(members: Iterable[tuple[StoryFeatures, Mapping[str, float]]]) -> Profile:
+    p = Profile()
+    for f, vec in members:
+        p = add(p, f, vec)
+    return p
+
+
+@dataclass(frozen=True)
+class Match:
+    score: float
+    parts: Mapping[str, float]
+    cross_language: bool
+
+    @property
+    def joins(self) -> bool:
+        return self.score >= (CROSS_THRESHOLD if self.cross_language else JOIN_THRESHOLD)
+
+
+def _cos(a: Mapping[str, float], b: Mapping[str, float]) -> float:
+    if not a or not b:
+        return 0.0
+    small, large = (a, b) if len(a) <= len(b) else (b, a)
+    dot = sum(w * large[t] for t, w in small.items() if t in large)
+    na = math.sqrt(sum(w * w for w in a.values()))
+    nb = math.sqrt(sum(w * w for w in b.values()))
+    return dot / (na * nb) if na and nb else 0.0
+
+
+def _share(mine: Iterable[str], theirs: Mapping[str, float], members: int, idf: Idf) -> float:
+    """Idf-weighted cosine of a binary set against the story's member fractions."""
+    a = {k: idf(k) for k in mine}
+    b = {k: idf(k) * c / max(members, 1) for k, c in theirs.items()}
+    return _cos(a, b)
+
+
+def match(f: StoryFeatures, vec: Mapping[str, float], p: Profile, idf: Idf) -> Match:
+    """How well one article fits a story as a whole."""
+    members = max(p.members, 1)
+    names = {fold_name(n) for n in f.names}
+    shared_numbers = sum(1 for n in f.numbers if p.numbers.get(n, 0) > 0)
+    shared_actors = sum(1 for a in f.actors if p.actors.get(a, 0) > 0)
+    parts = {
+        "terms": _cos(vec, p.centroid),
+        "names": _share(
+            (name_key(n) for n in names),
+            {f"^{k}": v for k, v in p.names.items()},  # stored folded
+            members,
+            idf,
+        ),
+        "actors": _share(
+            (actor_key(a) for a in f.actors),
+            {actor_key(k): v for k, v in p.actors.items()},
+            members,
+            idf,
+        )
+        * min(1.0, shared_actors / 3),
+        "numbers": min(1.0, shared_numbers / 3),
+        "title": _cos({t: 1.0 for t in f.title}, p.title),
+    }
+    cross = bool(p.langs) and (f.lang or "?") not in p.langs
+    weights = dict(CROSS_WEIGHTS if cross else MONO_WEIGHTS)
+    if not f.actors or not p.actors:
+        spare = weights.pop("actors")
+        weights = {k: w / (1 - spare) for k, w in weights.items()}
+    score = sum(w * parts[k] for k, w in weights.items())
+    return Match(round(score, 4), {k: round(v, 4) for k, v in parts.items()}, cross)
+
+
+def profile_similarity(a: Profile, b: Profile, idf: Idf) -> float:
+    """Same-event score of two whole stories (used by the re-clustering to merge)."""
+    terms = _cos(a.centroid, b.centroid)
+    names = _cos(
+        {k: idf(f"^{k}") * v / max(a.members, 1) for k, v in a.names.items()},
+        {k: idf(f"^{k}") * v / max(b.members, 1) for k, v in b.names.items()},
+    )
+    actors = _cos(
+        {k: idf(actor_key(k)) * v / max(a.members, 1) for k, v in a.actors.items()},
+        {k: idf(actor_key(k)) * v / max(b.members, 1) for k, v in b.actors.items()},
+    )
+    numbers = min(1.0, len(set(a.numbers) & set(b.numbers)) / 3)
+    cross = not set(a.langs) & set(b.langs)
+    if cross:
+        return round(0.5 * names + 0.4 * actors + 0.1 * numbers, 4)
+    return round(0.6 * terms + 0.3 * names + 0.1 * actors, 4)
+
+
+def index_keys(f: StoryFeatures, vec: Mapping[str, float], idf: Idf) -> list[str]:
+    """The article's most distinctive keys for the candidate index (rarest first)."""
+    terms = sorted(vec, key=lambda t: (-vec[t], t))[:KEY_TERMS]
+    names = sorted((name_key(n) for n in f.names), key=lambda k: (-idf(k), k))[:KEY_NAMES]
+    numbers = sorted((number_key(n) for n in f.numbers), key=lambda k: (-idf(k), k))
+    return [
+        *terms,
+        *names,
+        *numbers[:KEY_NUMBERS],
+        *sorted(actor_key(a) for a in f.actors),
+    ]
+
+
+def key_hash(key: str) -> int:
+    """Signed 64-bit key of the SQL index (stable across processes and machines)."""
+    digest = hashlib.blake2b(key.encode("utf-8"), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+def features_to_json(f: StoryFeatures) -> dict[str, Any]:
+    return {
+        "terms": dict(f.terms),
+        "names": sorted(f.names),
+        "numbers": sorted(f.numbers),
+        "title": sorted(f.title),
+        "actors": sorted(f.actors),
+        "when": f.when.isoformat() if f.when else None,
+        "lang": f.lang,
+    }
+
+
+def features_from_json(data: Mapping[str, Any]) -> StoryFeatures:
+    when = data.get("when")
+    return StoryFeatures(
+        terms=dict(data.get("terms", {})),
+        names=frozenset(data.get("names", ())),
+        numbers=frozenset(data.get("numbers", ())),
+        title=frozenset(data.get("title", ())),
+        actors=frozenset(data.get("actors", ())),
+        when=datetime.fromisoformat(when) if when else None,
+        lang=data.get("lang"),
+    )
+
+
+def time_factor(days_after_last: float) -> float:
+    """Full weight within a day of the story's newest member, fading after."""
+    if days_after_last <= 1:
+        return 1.0
+    return max(0.6, 1 - 0.2 * (days_after_last - 1))

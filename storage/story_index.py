@@ -1,0 +1,245 @@
+"""The persistent story index: stored article features, term statistics, candidate keys.
+
+Like storage/neardup.py for LSH bands, candidate stories come from one
+``key IN (...)`` probe of story_key's primary key, grouped by story and
+restricted to stories seen recently: the cost follows the number of stories
+sharing an article's distinctive keys, not the size of the window. Keys so
+common that they would match a large part of the stored articles are left
+out of the probe (they still count in the score).
+
+Storage does not import pipeline: callers pass JSON-ready features, key
+strings and key hashes that pipeline.enrich.story_profile computed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, col
+
+from storage.models import Article, ArticleStoryFeatures, Story, StoryEvent, StoryKey, TermStat
+
+#: Most candidate stories returned per lookup (most shared keys first).
+MAX_CANDIDATES = 25
+#: A key found in more than this share of stored articles is too common to probe.
+COMMON_KEY_SHARE = 0.02
+COMMON_KEY_FLOOR = 50
+#: term_stat's row for the number of articles counted.
+DOCS = ""
+MAX_TERM = 200
+
+
+def _dialect_insert(session: Session, table: Any) -> Any:
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql.insert(table)
+    return sqlite.insert(table)
+
+
+def stored_features(session: Session, article_id: int) -> dict[str, Any] | None:
+    # a SELECT, not session.get: rows are written with core upserts, which the
+    # session's identity map would not see
+    data = session.execute(
+        select(ArticleStoryFeatures.data).where(  # type: ignore[call-overload]
+            col(ArticleStoryFeatures.article_id) == article_id
+        )
+    ).scalar_one_or_none()
+    return None if data is None else dict(data)
+
+
+def features_of(session: Session, article_ids: Sequence[int]) -> dict[int, dict[str, Any]]:
+    out: dict[int, dict[str, Any]] = {}
+    ids = list(article_ids)
+    for i in range(0, len(ids), 500):
+        rows = session.execute(
+            select(ArticleStoryFeatures.article_id, ArticleStoryFeatures.data).where(  # type: ignore[call-overload]
+                col(ArticleStoryFeatures.article_id).in_(ids[i : i + 500])
+            )
+        ).all()
+        out.update({int(a): dict(d) for a, d in rows})
+    return out
+
+
+def put_features(
+    session: Session,
+    article_id: int,
+    data: Mapping[str, Any],
+    terms: Iterable[str],
+    old_terms: Iterable[str] = (),
+) -> None:
+    """Store an article's features and move the term statistics by the difference."""
+    new, old = {t[:MAX_TERM] for t in terms}, {t[:MAX_TERM] for t in old_terms}
+    first = stored_features(session, article_id) is None
+    stmt = _dialect_insert(session, ArticleStoryFeatures.__table__)  # type: ignore[attr-defined]
+    session.execute(
+        stmt.values(article_id=article_id, data=dict(data)).on_conflict_do_update(
+            index_elements=["article_id"], set_={"data": dict(data)}
+        )
+    )
+    deltas = {t: 1 for t in new - old} | {t: -1 for t in old - new}
+    if first:
+        deltas[DOCS] = 1
+    _bump(session, deltas)
+
+
+def _bump(session: Session, deltas: Mapping[str, int]) -> None:
+    if not deltas:
+        return
+    table = TermStat.__table__  # type: ignore[attr-defined]
+    stmt = _dialect_insert(session, table)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["term"], set_={"df": table.c.df + stmt.excluded.df}
+    )
+    # sorted: two writers touch rows in one order (no deadlock on PostgreSQL)
+    session.execute(stmt, [{"term": t, "df": d} for t, d in sorted(deltas.items())])
+
+
+def document_frequencies(session: Session, terms: Iterable[str]) -> tuple[dict[str, int], int]:
+    """(df per term, number of articles counted)."""
+    wanted = sorted({t[:MAX_TERM] for t in terms} | {DOCS})
+    out: dict[str, int] = {}
+    for i in range(0, len(wanted), 900):
+        rows = session.execute(
+            select(TermStat.term, TermStat.df).where(  # type: ignore[call-overload]
+                col(TermStat.term).in_(wanted[i : i + 900])
+            )
+        ).all()
+        out.update({str(t): int(d) for t, d in rows})
+    docs = out.pop(DOCS, 0)
+    return out, docs
+
+
+def probe_keys(keys: Mapping[str, int], df: Mapping[str, int], docs: int) -> list[int]:
+    """The key hashes worth probing: drop keys common to a large share of articles."""
+    limit = max(COMMON_KEY_FLOOR, COMMON_KEY_SHARE * docs)
+    return sorted({h for k, h in keys.items() if df.get(k[:MAX_TERM], 0) <= limit})
+
+
+def candidates(
+    session: Session,
+    key_hashes: Sequence[int],
+    *,
+    since: datetime,
+    exclude: Iterable[int] = (),
+    limit: int = MAX_CANDIDATES,
+) -> list[Story]:
+    """Live stories seen since ``since`` sharing a key, most shared keys first."""
+    if not key_hashes:
+        return []
+    shared = func.count().label("shared")
+    stmt: Any = (
+        select(col(StoryKey.story_id), shared)
+        .join(Story, col(Story.id) == col(StoryKey.story_id))
+        .where(
+            col(StoryKey.key).in_(sorted(set(key_hashes))),
+            col(Story.last_seen_at) >= since,
+            col(Story.merged_into).is_(None),
+        )
+    )
+    skip = list(exclude)
+    if skip:
+        stmt = stmt.where(col(StoryKey.story_id).not_in(skip))
+    stmt = stmt.group_by(col(StoryKey.story_id)).order_by(shared.desc(), col(StoryKey.story_id))
+    ids = [int(r[0]) for r in session.execute(stmt.limit(limit)).all()]
+    if not ids:
+        return []
+    stories = {s.id: s for s in session.scalars(select(Story).where(col(Story.id).in_(ids)))}
+    return [stories[i] for i in ids if i in stories]
+
+
+def sharing_pairs(
+    session: Session, story_ids: Sequence[int], *, min_shared: int = 2, max_posting: int = 50
+) -> list[tuple[int, int]]:
+    """Pairs (older, newer) of the given stories sharing ``min_shared`` distinctive keys."""
+    postings: dict[int, list[int]] = {}
+    ids = list(story_ids)
+    for i in range(0, len(ids), 500):
+        rows = session.execute(
+            select(StoryKey.key, StoryKey.story_id).where(  # type: ignore[call-overload]
+                col(StoryKey.story_id).in_(ids[i : i + 500])
+            )
+        ).all()
+        for key, sid in rows:
+            postings.setdefault(int(key), []).append(int(sid))
+    shared: dict[tuple[int, int], int] = {}
+    for sids in postings.values():
+        if len(sids) > max_posting:
+            continue  # a key half the window shares says nothing about one event
+        sids.sort()
+        for a in range(len(sids)):
+            for b in range(a + 1, len(sids)):
+                pair = (sids[a], sids[b])
+                shared[pair] = shared.get(pair, 0) + 1
+    return sorted(p for p, n in shared.items() if n >= min_shared)
+
+
+def add_keys(session: Session, story_id: int, key_hashes: Iterable[int]) -> None:
+    rows = [{"key": k, "story_id": story_id} for k in sorted(set(key_hashes))]
+    if rows:
+        stmt = _dialect_insert(session, StoryKey.__table__)  # type: ignore[attr-defined]
+        session.execute(stmt.on_conflict_do_nothing(), rows)
+
+
+def move_story(session: Session, source: int, target: int) -> list[int]:
+    """Point every article and key of ``source`` at ``target``; the moved article ids."""
+    moved = [
+        int(i)
+        for i in session.execute(
+            select(Article.id).where(col(Article.story_id) == source)  # type: ignore[call-overload]
+        ).scalars()
+    ]
+    session.execute(update(Article).where(col(Article.story_id) == source).values(story_id=target))
+    keys = session.execute(
+        select(StoryKey.key).where(col(StoryKey.story_id) == source)  # type: ignore[call-overload]
+    ).scalars()
+    add_keys(session, target, [int(k) for k in keys])
+    session.execute(delete(StoryKey).where(col(StoryKey.story_id) == source))
+    return sorted(moved)
+
+
+def record(
+    session: Session,
+    kind: str,
+    story_id: int,
+    other_story_id: int,
+    article_ids: Sequence[int],
+    at: datetime,
+    score: float | None = None,
+) -> None:
+    session.add(
+        StoryEvent(
+            kind=kind,
+            story_id=story_id,
+            other_story_id=other_story_id,
+            article_ids=list(article_ids),
+            score=score,
+            at=at,
+        )
+    )
+
+
+def history(session: Session, story_ids: Iterable[int]) -> dict[int, list[dict[str, Any]]]:
+    """Merges, splits and follow-up links touching each story, oldest first."""
+    ids = sorted(set(story_ids))
+    out: dict[int, list[dict[str, Any]]] = {i: [] for i in ids}
+    if not ids:
+        return out
+    rows = session.scalars(
+        select(StoryEvent)
+        .where(col(StoryEvent.story_id).in_(ids) | col(StoryEvent.other_story_id).in_(ids))
+        .order_by(col(StoryEvent.at), col(StoryEvent.id))
+    ).all()
+    for e in rows:
+        item = {
+            "kind": e.kind,
+            "story_id": e.story_id,
+            "other_story_id": e.other_story_id,
+            "articles": len(e.article_ids),
+            "at": e.at.isoformat(),
+        }
+        for sid in {e.story_id, e.other_story_id} & set(ids):
+            out[sid].append(item)
+    return out

@@ -1,0 +1,65 @@
+"""Stories on a labelled busy day and week (tests/fixtures/stories, see its README).
+
+Prints pairwise precision/recall and B-cubed F1 of the story ids. The issue's
+targets (busy day: P >= 0.90, R >= 0.85) are asserted in a strict xfail test:
+they are not reached yet (figures in docs/dedup.md), and the test turns into a
+failure the day they are, so the marker must then be removed. The floor test
+guards what is reached against regressions.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.support import story_days as sd
+
+
+@pytest.fixture(scope="module")
+def labelled() -> tuple[dict[str, str], list[tuple[str, str]], dict[str, list[int]]]:
+    fx = sd.fixture()
+    gold = {a["id"]: a["event"] for a in fx["articles"]}
+    amb = [(x["events"][0], x["events"][1]) for x in fx["ambiguous"]]
+    return gold, amb, fx["week"]["days"]
+
+
+@pytest.fixture(scope="module")
+def busy(labelled: tuple[dict[str, str], list[tuple[str, str]], dict[str, list[int]]]) -> sd.Scores:
+    gold, amb, _ = labelled
+    scores = sd.score(sd.run(sd.busy_day_times(list(gold))).story, gold, amb)
+    print(f"\nbusy day: {scores.line()}")
+    return scores
+
+
+def test_fixture_labels_every_article_with_a_reason() -> None:
+    fx = sd.fixture()
+    texts = sd.texts()
+    assert len(fx["articles"]) >= 40
+    for a in fx["articles"]:
+        assert a["id"] in texts and a["event"] and len(a["reason"]) > 10
+    events = {a["event"] for a in fx["articles"]}
+    assert len(events) >= 20 and set(fx["week"]["days"]) == events
+
+
+def test_busy_day_floor(busy: sd.Scores) -> None:
+    assert busy.bcubed_f1 >= 0.75
+    assert busy.precision >= 0.5 and busy.recall >= 0.4
+
+
+@pytest.mark.xfail(strict=True, reason="issue 13 targets not reached yet (docs/dedup.md)")
+def test_busy_day_targets(busy: sd.Scores) -> None:
+    assert busy.precision >= 0.90 and busy.recall >= 0.85
+    assert not busy.mixed
+
+
+def test_week_with_follow_ups(
+    labelled: tuple[dict[str, str], list[tuple[str, str]], dict[str, list[int]]],
+) -> None:
+    gold, amb, days = labelled
+    run = sd.run(sd.week_times(gold, days))
+    scores = sd.score(run.story, gold, amb)
+    print(f"\nweek: {scores.line()}")
+    assert scores.bcubed_f1 >= 0.75 and scores.precision >= 0.8
+    # the generals' recall (day 6) does not join the quiet liaison-office story (day 2)
+    generals = run.story["sem:1643088053"]
+    liaison = run.story["sem:1636299501"]
+    assert generals != liaison
