@@ -186,6 +186,7 @@ def scenario(args: argparse.Namespace, root: Path) -> tuple[dict[str, Any], str]
             )
             cluster.create_databases()
             cluster.start()
+            cluster.create_pool("newsmon_http", 8, "newsmon: tasks that poll feeds and fetch pages")
             for dag_id in ("newsmon_ingest", "newsmon_digest"):
                 cluster.unpause(dag_id)
             print("pass 1: ingest + digest", flush=True)

@@ -188,9 +188,30 @@ class Cluster:
         import redis
 
         redis.Redis(host=REDIS_HOST, port=REDIS_PORT, db=self.redis_db).flushdb()
-        self.run(str(BIN / "airflow"), "db", "migrate")
-        self.run(str(BIN / "newsmon"), "init")
-        self.run(str(BIN / "airflow"), "pools", "set", "newsmon_http", "8", "newsmon HTTP tasks")
+        # the two migrations touch different databases: run them side by side
+        procs = {
+            name: subprocess.Popen(
+                args,
+                env=self.env,
+                cwd=str(REPO),
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+            )
+            for name, args in (
+                ("airflow db migrate", [str(BIN / "airflow"), "db", "migrate"]),
+                ("newsmon init", [str(BIN / "newsmon"), "init"]),
+            )
+        }
+        for name, proc in procs.items():
+            out, _ = proc.communicate(timeout=600)
+            if proc.returncode != 0:
+                raise ClusterError(f"{name} exited {proc.returncode}\n{out[-4000:]}")
+
+    def create_pool(self, name: str, slots: int, description: str) -> None:
+        """The pool through the REST API (cheaper than another `airflow` CLI start)."""
+        body = {"name": name, "slots": slots, "description": description}
+        self.api("POST", "/pools", json=body)
 
     def drop_databases(self) -> None:
         for name in (self.airflow_db, self.newsmon_db):
