@@ -181,10 +181,15 @@ class Cluster:
             )
         return proc.stdout
 
-    def create_databases(self) -> None:
-        """Fresh databases for Airflow and newsmon, a clean broker DB, migrated schemas."""
-        recreate_database(self.airflow_db)
-        recreate_database(self.newsmon_db)
+    def create_databases(self, *, fresh: bool = True) -> None:
+        """Databases for Airflow and newsmon (afresh unless ``fresh=False``), migrated schemas.
+
+        With ``fresh=False`` the databases of an earlier run with the same name are
+        reused: both migrations are idempotent, so a second run sees what the first stored.
+        """
+        if fresh:
+            recreate_database(self.airflow_db)
+            recreate_database(self.newsmon_db)
         import redis
 
         redis.Redis(host=REDIS_HOST, port=REDIS_PORT, db=self.redis_db).flushdb()
