@@ -244,7 +244,8 @@ def scenario(args: argparse.Namespace, root: Path) -> tuple[dict[str, Any], str]
             )
         finally:
             cluster.stop()
-            if not args.keep_databases:
+            # reused databases belong to the run that made them: never dropped here
+            if not (args.keep_databases or args.reuse_databases):
                 cluster.drop_databases()
 
 

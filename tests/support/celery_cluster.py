@@ -215,8 +215,13 @@ class Cluster:
 
     def create_pool(self, name: str, slots: int, description: str) -> None:
         """The pool through the REST API (cheaper than another `airflow` CLI start)."""
-        body = {"name": name, "slots": slots, "description": description}
-        self.api("POST", "/pools", json=body)
+        body = {"name": name, "slots": slots, "description": description, "include_deferred": False}
+        assert self.client is not None
+        resp = self.client.post("/api/v2/pools", json=body)
+        if resp.status_code == 409:  # a reused database has it already: set its size
+            self.api("PATCH", f"/pools/{name}", json=body)
+        elif resp.status_code >= 400:
+            raise ClusterError(f"POST /pools -> {resp.status_code}: {resp.text[:2000]}")
 
     def drop_databases(self) -> None:
         for name in (self.airflow_db, self.newsmon_db):
