@@ -97,13 +97,16 @@ def default_args(*, timeout: timedelta, retries: int = 3) -> dict[str, Any]:
     """default_args of every newsmon task.
 
     NEWSMON_TASK_RETRIES (DagSettings.task_retries) overrides the retry count of
-    every task (tests set 0 so that a failure shows at once instead of after the backoff).
+    every task (tests set 0 so that a failure shows at once instead of after the backoff);
+    NEWSMON_TASK_RETRY_DELAY the first retry delay (the scale test retries a killed shard
+    within seconds instead of minutes).
     """
-    configured = dag_settings().task_retries
+    parsed = dag_settings()
+    configured = parsed.task_retries
     return {
         "owner": OWNER,
         "retries": retries if configured is None else configured,
-        "retry_delay": timedelta(minutes=2),
+        "retry_delay": timedelta(seconds=parsed.task_retry_delay_seconds),
         "retry_exponential_backoff": 2.0,
         "max_retry_delay": timedelta(minutes=30),
         "retry_policy": NewsmonRetryPolicy(),

@@ -290,6 +290,8 @@ class DagSettings:
     ingest_shards: int = 4
     #: Overrides every task's retry count when set (tests use 0 to fail at once).
     task_retries: int | None = None
+    #: First retry delay of every task in seconds (backoff doubles it, capped at 30 min).
+    task_retry_delay_seconds: int = 120
     digest_deadline_minutes: int = 60
     http_pool_slots: int = 4
 
@@ -304,6 +306,7 @@ class DagSettings:
             task_retries=(
                 _int(env, "NEWSMON_TASK_RETRIES", 0) if env.get("NEWSMON_TASK_RETRIES") else None
             ),
+            task_retry_delay_seconds=_int(env, "NEWSMON_TASK_RETRY_DELAY", 120, minimum=1),
             digest_deadline_minutes=_int(env, "NEWSMON_DIGEST_DEADLINE_MINUTES", 60),
             http_pool_slots=_int(env, "NEWSMON_HTTP_POOL_SLOTS", 4, minimum=1),
         )
