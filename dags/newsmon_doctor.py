@@ -39,7 +39,7 @@ for it does nothing.
 def newsmon_doctor() -> None:
     @task
     def doctor() -> list[str]:
-        from pipeline.doctor import raise_for_failures, run_checks
+        from pipeline.ops.doctor import raise_for_failures, run_checks
 
         results = run_checks(newsmon_settings())
         for check in results:

@@ -4,15 +4,20 @@ Follow one article from feed to email by the folder names::
 
     net/      the network edge      client (fetching), addresses (SSRF), robots, urls, content
       │
-    feeds/    feed -> entries       feedlist, parse / jsonfeed / sitemaps -> entries, health, poll
-      │                             (poll the due feeds, queue their links), backfill (sitemaps)
-    pages/    entry -> article      fetch (queued links into articles), extract (trafilatura and
-      │                             fallbacks), boilerplate, language, wire, articles
+    feeds/    feed -> entries       feedlist, parse, jsonfeed, sitemaps, entries, health, charset
+      │
+    pages/    page -> article text  extract (trafilatura and other candidates), dates, site rules,
+      │                             boilerplate, language, wire, articles, spool
     enrich/   article -> knowledge  steps (the order), relevance, fingerprints / duplicates,
       │                             story_similarity / story_assign, gazetteer / actors,
       │                             reprocess, seed_corpus / seed_store
     digest/   day -> email          model, collect, build, render (+ templates), mailer, deliver
-      │
+
+    ingest/   one pass, wired       poll (due feeds -> queued links), stream (fetch queued
+                                    pages: claims, fairness, spool, pool), work (the pool's job),
+                                    store (a page and its enrichment in one transaction),
+                                    backfill (news sitemaps)
+    ops/      the monitor itself    doctor (health checks), dirs, hostname (Celery workers)
     cli/      the newsmon command   main, feeds
 
 At the top, shared by all of them: ``config`` (one frozen Settings, passed down; nothing

@@ -90,7 +90,7 @@ def _default_workers() -> int:
 
 @dataclass(frozen=True)
 class IngestSettings:
-    """How one ingest pass streams pages (see pipeline.pages.stream)."""
+    """How one ingest pass streams pages (see pipeline.ingest.stream)."""
 
     #: Processes doing the CPU work (parse, extract, relevance, fingerprints, tagging);
     #: 1 runs it in a thread of the ingesting process itself.

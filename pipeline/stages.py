@@ -18,7 +18,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import select
 
 from pipeline.config import ENRICH_STEPS, Settings
-from pipeline.dirs import ensure_writable_dir
+from pipeline.ops.dirs import ensure_writable_dir
 from pipeline.report import StageReport
 from storage.db import check_connection, make_engine, migrate, session_scope
 from storage.models import Feed, PipelineRun
@@ -97,12 +97,12 @@ def ingest(
 ) -> StageReport:
     """Poll the due feeds of one shard and store their new articles.
 
-    The page half streams (pipeline.pages.stream); a pass with nothing due
+    The page half streams (pipeline.ingest.stream); a pass with nothing due
     returns before starting a worker pool.
     """
     from pipeline.feeds.feedlist import load_feed_list
-    from pipeline.feeds.poll import due_feeds, poll_feeds
-    from pipeline.pages.fetch import fetch_pages
+    from pipeline.ingest.poll import due_feeds, poll_feeds
+    from pipeline.ingest.stream import fetch_pages
     from storage import queue, repo
 
     if shards < 1 or not 0 <= shard < shards:
@@ -146,7 +146,7 @@ def _toolkit(settings: Settings) -> Toolkit:
 
 def process_pending(settings: Settings, *, now: datetime | None = None) -> StageReport:
     """Retry page fetches that failed or were left over by an interrupted run."""
-    from pipeline.pages.fetch import fetch_pages
+    from pipeline.ingest.stream import fetch_pages
     from storage import queue
 
     started = _now(now)
@@ -212,8 +212,8 @@ def ingest_window(
     from feeds; sitemaps are date-aware. Known pages are never fetched again.
     """
     from pipeline.enrich.steps import Toolkit
-    from pipeline.feeds.backfill import queue_sitemap_entries
-    from pipeline.pages.fetch import fetch_pages
+    from pipeline.ingest.backfill import queue_sitemap_entries
+    from pipeline.ingest.stream import fetch_pages
 
     started = _now(now)
     report = StageReport("ingest-window")

@@ -176,7 +176,7 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
 
 def _doctor(args: argparse.Namespace) -> int:
     """One line per check on stdout; a bad setting is the first (and only) FAIL line."""
-    from pipeline.doctor import Check, raise_for_failures, run_checks
+    from pipeline.ops.doctor import Check, raise_for_failures, run_checks
 
     try:
         settings = _settings(args)

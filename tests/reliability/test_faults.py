@@ -19,7 +19,7 @@ from sqlmodel import Session, col, select
 
 from pipeline import stages
 from pipeline.config import Settings
-from pipeline.pages.fetch import pending_count
+from pipeline.ingest.store import pending_count
 from storage.db import make_engine
 from storage.models import Article, Entry
 from tests.support.faulty_site import FAULT_MODES, FaultySite, store_problems

@@ -16,7 +16,7 @@ bench/bench_scale.py. The cluster is built from the project's own files:
 All components share one environment: the same JWT secret (the scheduler
 signs the task tokens the API server checks), the same secret key (the API
 server reads task logs from the workers' log servers), the execution API URL
-of the API server, and ``hostname_callable`` = pipeline.hostname.worker_hostname
+of the API server, and ``hostname_callable`` = pipeline.ops.hostname.worker_hostname
 so that Airflow's task-instance records name the Celery worker that ran a task.
 """
 
@@ -132,7 +132,7 @@ class Cluster:
                 "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
                 "AIRFLOW__CORE__EXECUTOR": "CeleryExecutor",
                 "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "True",
-                "AIRFLOW__CORE__HOSTNAME_CALLABLE": "pipeline.hostname.worker_hostname",
+                "AIRFLOW__CORE__HOSTNAME_CALLABLE": "pipeline.ops.hostname.worker_hostname",
                 "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{self.port}/execution/",
                 "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(home / "passwords.json"),
                 "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": pg_url(self.airflow_db),

@@ -19,8 +19,8 @@ from sqlmodel import col, select
 from pipeline.enrich.steps import Toolkit
 from pipeline.errors import FetchError, NewsmonError
 from pipeline.feeds.entries import FeedEntry
-from pipeline.feeds.poll import queue_entries
 from pipeline.feeds.sitemaps import parse_sitemap
+from pipeline.ingest.poll import queue_entries
 from pipeline.net.client import FetchRequest, fetch_all
 from pipeline.report import StageReport
 from storage.db import session_scope

@@ -15,8 +15,8 @@ from sqlmodel import Session, col, select
 
 from pipeline import stages
 from pipeline.config import IngestSettings, Settings
+from pipeline.ingest.fairness import fair_order
 from pipeline.pages import spool
-from pipeline.pages.fairness import fair_order
 from storage import queue
 from storage.db import make_engine, session_scope
 from storage.models import Article, Entry, Feed

@@ -6,7 +6,7 @@ one machine (``airflow celery worker -H worker1@%h``) would all report the same
 FQDN, so the UI and the task-instance records could not tell which worker ran
 a task, and an operator hunting a misbehaving worker would be blind. With
 
-    AIRFLOW__CORE__HOSTNAME_CALLABLE=pipeline.hostname.worker_hostname
+    AIRFLOW__CORE__HOSTNAME_CALLABLE=pipeline.ops.hostname.worker_hostname
 
 a task run by a Celery worker reports the worker's node name (``worker1@host``)
 and anything else (scheduler, LocalExecutor, ``dag.test()``) the FQDN as before.

@@ -5,7 +5,7 @@
 2. New links are queued as Entry rows keyed by normalised URL, so a link seen
    in five feeds is fetched once, and a re-run queues nothing twice.
 
-The page half (fetching the queued links into articles) is pipeline.pages.fetch.
+The page half (fetching the queued links into articles) is pipeline.ingest.store.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""pipeline.hostname: the host a task reports to Airflow (Celery node name inside a worker)."""
+"""pipeline.ops.hostname: the host a task reports to Airflow (Celery node name inside a worker)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import sys
 
 from celery import Celery
 
-from pipeline.hostname import celery_node_name, worker_hostname
+from pipeline.ops.hostname import celery_node_name, worker_hostname
 
 
 def test_outside_a_celery_task_the_fqdn() -> None:
@@ -31,6 +31,9 @@ def test_inside_a_celery_task_the_request_hostname() -> None:
 
 def test_importing_it_does_not_load_celery() -> None:
     # every Airflow component imports the hostname callable at start-up
-    code = "import sys, pipeline.hostname as h; h.worker_hostname(); print('celery' in sys.modules)"
+    code = (
+        "import sys, pipeline.ops.hostname as h; h.worker_hostname(); "
+        "print('celery' in sys.modules)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"

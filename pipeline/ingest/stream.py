@@ -37,10 +37,11 @@ from sqlmodel import select
 
 from pipeline.enrich.steps import Toolkit
 from pipeline.errors import FetchError, NewsmonError
+from pipeline.ingest import work
+from pipeline.ingest.fairness import fair_order
+from pipeline.ingest.store import PageOutcome, store_page
 from pipeline.net.client import Fetcher, FetchRequest
-from pipeline.pages import spool, work
-from pipeline.pages.fairness import fair_order
-from pipeline.pages.fetch import PageOutcome, store_page
+from pipeline.pages import spool
 from pipeline.report import StageReport
 from storage import queue
 from storage.db import session_scope
@@ -86,7 +87,7 @@ def make_pool(kit: Toolkit) -> Executor:
         return ThreadPoolExecutor(1, thread_name_prefix="newsmon-cpu")
     ctx = multiprocessing.get_context("forkserver")
     # the fork server imports trafilatura once; each worker forks from it
-    ctx.set_forkserver_preload(["pipeline.pages.work"])
+    ctx.set_forkserver_preload(["pipeline.ingest.work"])
     return ProcessPoolExecutor(
         workers, mp_context=ctx, initializer=work.init_worker, initargs=(kit, os.getpid())
     )
@@ -269,3 +270,19 @@ class _Stream:
             # stored (or never to be stored): the spooled body has served; a
             # failed fetch has none, a failed extraction keeps nothing worth a retry
             spool.remove(self.spool_dir, entry.id)
+
+
+def fetch_pages(
+    engine: Engine,
+    kit: Toolkit,
+    now: datetime,
+    report: StageReport,
+    *,
+    feed_ids: Sequence[int] | None = None,
+    limit: int | None = None,
+) -> None:
+    """Fetch due entries (fairly, within the pass's budgets) and store each as an article.
+
+    ``limit`` caps the pages of this call on top of the per-feed and time budgets.
+    """
+    run_pass(engine, kit, now, report, feed_ids=feed_ids, limit=limit)

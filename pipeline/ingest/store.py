@@ -1,6 +1,6 @@
 """The page half of an ingest pass: fetch the queued links and store them as articles.
 
-The pass itself streams (pipeline.pages.stream): pages are claimed in a fair
+The pass itself streams (pipeline.ingest.stream): pages are claimed in a fair
 order, fetched concurrently, spooled, prepared in a process pool and handed
 to one writer. This module is that writer: each page is stored in one short
 transaction together with its enrichment, so a crash never leaves a
@@ -11,12 +11,10 @@ half-written article behind, and a failed page is scheduled for its retry
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
-from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, func, select
 
 from pipeline.enrich.analysis import Analysis
@@ -33,24 +31,6 @@ log = logging.getLogger(__name__)
 
 #: Base delay before a failed page is tried again; doubled per attempt.
 PAGE_RETRY_BASE = timedelta(minutes=15)
-
-
-def fetch_pages(
-    engine: Engine,
-    kit: Toolkit,
-    now: datetime,
-    report: StageReport,
-    *,
-    feed_ids: Sequence[int] | None = None,
-    limit: int | None = None,
-) -> None:
-    """Fetch due entries (fairly, within the pass's budgets) and store each as an article.
-
-    ``limit`` caps the pages of this call on top of the per-feed and time budgets.
-    """
-    from pipeline.pages.stream import run_pass
-
-    run_pass(engine, kit, now, report, feed_ids=feed_ids, limit=limit)
 
 
 @dataclass(frozen=True)
