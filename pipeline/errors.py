@@ -18,7 +18,8 @@ error picks a side by inheriting from one of the two.
     UsageError (Permanent)            bad command-line input
     FetchError                        getting bytes over HTTP
     ├── TransientFetchError (Transient)   timeout, reset, 5xx, 429
-    │   └── FetchTimeout
+    │   ├── FetchTimeout
+    │   └── HostNotFound              DNS: no such host (transient up to a limit, see feeds.health)
     └── PermanentFetchError (Permanent)   4xx, policy refusals, unusable content
         ├── BlockedAddress            SSRF guard: scheme or address not allowed
         ├── ResponseTooLarge
@@ -117,6 +118,11 @@ class TransientFetchError(FetchError, TransientError):
 
 class FetchTimeout(TransientFetchError):
     """Connect, read or total time limit exceeded."""
+
+
+class HostNotFound(TransientFetchError):
+    """DNS says the host does not exist. Transient at first: a machine that lost its
+    resolver says the same for every host (pipeline.feeds.health limits how long)."""
 
 
 class PermanentFetchError(FetchError, PermanentError):

@@ -15,6 +15,7 @@ from sqlalchemy import func, or_, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, SQLModel, col, delete, select
 
+from pipeline.errors import UsageError
 from storage.models import (
     Actor,
     ActorCandidate,
@@ -120,6 +121,35 @@ def sync_feeds(session: Session, sources: Iterable[FeedSpec]) -> list[Feed]:
         session.add(feed)
     session.flush()
     return list(session.exec(select(Feed).where(col(Feed.url).in_(urls)).order_by(col(Feed.id))))
+
+
+def set_feed_enabled(
+    session: Session, which: str, *, enabled: bool, reason: str | None, now: datetime
+) -> Feed:
+    """Enable or disable the feed whose URL or name (case-insensitive) is ``which``.
+
+    Enabling starts the feed afresh (no failure debt, polled on the next pass);
+    disabling records the reason with the time, so ``feeds check`` says who and why.
+    """
+    feed = session.exec(select(Feed).where(Feed.url == which)).first()
+    if feed is None:
+        named = session.exec(select(Feed).where(func.lower(Feed.name) == which.lower())).all()
+        if len(named) > 1:
+            raise UsageError(f"{len(named)} feeds are named {which!r}: give the URL instead")
+        if not named:
+            raise UsageError(f"no feed named or at {which!r} (see 'newsmon feeds check')")
+        feed = named[0]
+    if enabled:
+        feed.enabled, feed.disabled_reason = True, None
+        feed.failure_score, feed.consecutive_failures = 0.0, 0
+        feed.next_poll_at, feed.last_error = None, None
+    else:
+        why = (reason or "").strip() or "no reason given"
+        feed.enabled = False
+        feed.disabled_reason = f"by hand on {now:%Y-%m-%d %H:%M} UTC: {why}"[:500]
+    session.add(feed)
+    session.flush()
+    return feed
 
 
 # --- entries (the page queue) --------------------------------------------------
