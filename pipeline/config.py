@@ -96,6 +96,8 @@ class Settings:
     timezone: str = "Europe/Berlin"
     digest_language: str = "de"
     send_empty_digest: bool = True
+    #: Permission bits of the files under digests/ (0o644: a web server may serve feed.atom).
+    digest_file_mode: int = 0o644
     story_window_days: int = 3
     #: Who gets operational alerts (failed tasks, missed deadlines); default: digest_to.
     alert_to: tuple[str, ...] = ()
@@ -153,9 +155,26 @@ class Settings:
                 env.get("NEWSMON_SEND_EMPTY_DIGEST", "1"), "NEWSMON_SEND_EMPTY_DIGEST"
             ),
             alert_to=_addresses(env.get("NEWSMON_ALERT_TO")) or recipients,
+            digest_file_mode=_file_mode(env.get("NEWSMON_DIGEST_FILE_MODE")),
             fetch=fetch,
         )
         return replace(settings, **overrides) if overrides else settings
+
+
+def _file_mode(raw: str | None) -> int:
+    """An octal permission string such as 644 or 0640 (owner must keep read and write)."""
+    value = (raw or "").strip()
+    if not value:
+        return 0o644
+    try:
+        mode = int(value, 8)
+    except ValueError as exc:
+        raise ConfigError(f"NEWSMON_DIGEST_FILE_MODE: not an octal mode: {value!r}") from exc
+    if not 0 <= mode <= 0o777 or mode & 0o600 != 0o600:
+        raise ConfigError(
+            f"NEWSMON_DIGEST_FILE_MODE: {value!r} must be 000-777 and keep owner read/write"
+        )
+    return mode
 
 
 def _float(env: Mapping[str, str], name: str, default: float) -> float:

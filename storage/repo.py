@@ -233,15 +233,19 @@ def sync_actors(session: Session, actors: Iterable[ActorSpec]) -> int:
     """
     n = 0
     for a in sorted(actors, key=lambda a: str(a.id)):
-        values = {"id": a.id, "name": a.name, "type": a.type, "country": a.country}
+        values = {
+            "id": a.id,
+            "name": a.name,
+            "type": a.type,
+            "country": a.country,
+            "name_de": getattr(a, "name_de", None),
+            "name_ko": getattr(a, "name_ko", None),
+        }
         if not insert_ignore(session, Actor, values, ["id"]):
             row = session.get(Actor, a.id)
-            if row is not None and (row.name, row.type, row.country) != (
-                a.name,
-                a.type,
-                a.country,
-            ):
-                row.name, row.type, row.country = a.name, a.type, a.country
+            if row is not None and any(getattr(row, k) != v for k, v in values.items()):
+                for k, v in values.items():
+                    setattr(row, k, v)
                 session.add(row)
         n += 1
     session.flush()
