@@ -49,7 +49,8 @@ def _save_run(engine: Engine, report: StageReport, started: datetime) -> StageRe
                 errors=list(report.errors),
             )
         )
-    log.info(report.summary_line())
+    # the caller (CLI, DAG task) prints the summary: logged here too, it showed twice
+    log.debug(report.summary_line())
     return report
 
 
@@ -93,7 +94,7 @@ def ingest(
     """Poll the due feeds of one shard and store their new articles."""
     from pipeline.enrich.steps import Toolkit
     from pipeline.feeds.feedlist import load_feed_list
-    from pipeline.feeds.poll import due_feeds, poll_feeds
+    from pipeline.feeds.poll import due_feeds, poll_feeds, why_no_feed_due
     from pipeline.pages.fetch import fetch_pages
     from storage import repo
 
@@ -109,6 +110,8 @@ def ingest(
                 repo.sync_feeds(session, sources)
         with session_scope(engine) as session:
             jobs = due_feeds(session, started, shard, shards)
+            if not jobs:
+                report.notes.append(why_no_feed_due(session, started, shard, shards))
         feed_ids = poll_feeds(engine, kit, jobs, started, report)
         # A whole pass (the CLI) also picks up retries and what an interrupted
         # run left queued; a shard keeps to its own feeds (the DAG runs

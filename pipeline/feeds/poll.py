@@ -14,7 +14,7 @@ import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, or_, select
@@ -64,6 +64,28 @@ def due_feeds(session: Session, now: datetime, shard: int, shards: int) -> list[
         for f in feeds
         if f.id is not None
     ]
+
+
+def why_no_feed_due(session: Session, now: datetime, shard: int, shards: int) -> str:
+    """Why a pass polls nothing: no enabled feed, or when the next one is due and why it waits."""
+    feeds = list(session.exec(select(Feed).where(Feed.enabled, col(Feed.id) % shards == shard)))
+    if not feeds:
+        return "no enabled feed (see 'newsmon feeds check')"
+    waiting = sorted((f for f in feeds if f.next_poll_at), key=lambda f: f.next_poll_at or now)
+    if not waiting:
+        return "no feed due"
+    nxt = waiting[0].next_poll_at
+    assert nxt is not None
+    backed_off = sum(1 for f in feeds if f.consecutive_failures)
+    when = (
+        nxt.astimezone(UTC).strftime("%H:%M UTC")
+        if nxt.date() == now.date()
+        else (nxt.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC"))
+    )
+    line = f"no feed due: next poll at {when}"
+    if backed_off:
+        line += f"; {backed_off} of {len(feeds)} feeds backed off after failures"
+    return line
 
 
 def poll_feeds(

@@ -101,3 +101,15 @@ def test_host_not_found_is_transient_up_to_a_limit() -> None:
     # an outage changes nothing and never disables
     up = feed_health.after_failure(state, T0, transient=False, error="x", outage=True)
     assert up.state == state and up.disable_reason is None
+
+
+def test_nothing_to_do_says_why(settings: Settings, tmp_path: Path) -> None:
+    urls = [f"http://127.0.0.1:{_closed_port()}/feed{i}.xml" for i in range(2)]
+    cfg = settings.with_overrides(feeds_path=_feed_list(tmp_path / "feeds.yaml", urls))
+    stages.init(cfg)
+    stages.ingest(cfg, now=T0)
+    again = stages.ingest(cfg, now=T0 + timedelta(minutes=1))
+    assert again.counts.get("feeds_polled", 0) == 0
+    line = again.summary_line()
+    assert line.startswith("ingest: nothing to do (no feed due: next poll at ")
+    assert "UTC" in line
