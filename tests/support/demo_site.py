@@ -25,6 +25,8 @@ def _demo_site() -> ModuleType:
 _site = _demo_site()
 FEEDS: dict[str, tuple[str, str]] = _site.FEEDS
 PAGES: tuple[str, ...] = _site.PAGES
+E2E: Path = _site.E2E
+PLACEHOLDER: str = _site.PLACEHOLDER
 
 
 def serve_site(server: LoopbackServer) -> None:
