@@ -43,6 +43,8 @@ fires when a scheduled run has not finished within
 `NEWSMON_DIGEST_DEADLINE_MINUTES` (default 60) of being queued.
 """
 
+DAY_LABEL = "digest of {{ digest_day | default('(day not yet known)') }}"
+
 PARAMS = {
     "date": Param(
         None,
@@ -114,7 +116,8 @@ def _deadline() -> DeadlineAlert | None:
     deadline=_deadline(),
 )
 def newsmon_digest() -> None:
-    @task(outlets=[Asset(DIGESTS_URI)])
+    # names the task instance after its digest day (UI, REST API: rendered_map_index)
+    @task(outlets=[Asset(DIGESTS_URI)], map_index_template=DAY_LABEL)
     def build_digest() -> dict[str, Any]:
         from pipeline import stages
         from pipeline.digest.deliver import should_send
@@ -142,6 +145,7 @@ def newsmon_digest() -> None:
         if send and not recipients:
             print("no recipients (param or NEWSMON_DIGEST_TO): not sent")
             send = False
+        ctx["digest_day"] = day.isoformat()  # type: ignore[typeddict-unknown-key]
         print(f"digest of {day.isoformat()}: send={send} recipients={len(recipients)}")
         report = stages.digest(
             settings,

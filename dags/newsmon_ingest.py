@@ -102,7 +102,9 @@ def newsmon_ingest() -> None:
         result = report_result(stages.process_pending(newsmon_settings()))
         # carry the shards' counts so announce_articles sees the whole run
         counts: dict[str, int] = dict(result.get("counts", {}))
-        for res in shard_results or []:
+        # index, not iterate: iterating the lazy XCom sequence ends on a 404 ("XCom not found")
+        results = shard_results or []
+        for res in (results[i] for i in range(len(results))):
             for key, value in (res or {}).get("counts", {}).items():
                 counts[key] = counts.get(key, 0) + int(value)
         result["counts"] = counts
@@ -119,14 +121,18 @@ def newsmon_ingest() -> None:
         return report_result(stages.ingest_window(newsmon_settings(), start, end))
 
     @task(outlets=[ARTICLES], trigger_rule="none_failed_min_one_success")
-    def announce_articles(live: Any, window: Any) -> int:
+    def announce_articles() -> int:
         from airflow.sdk.exceptions import AirflowSkipException
 
-        stored = new_articles([live, window])
+        # pull only the branch that ran (the skipped one has no XCom: an error line); not an
+        # argument either, or choose_mode's branching would skip this task too
+        ctx = get_current_context()
+        chosen = ctx["ti"].xcom_pull(task_ids="choose_mode")
+        source = "ingest_window" if chosen == "ingest_window" else "process_pending"
+        stored = new_articles([ctx["ti"].xcom_pull(task_ids=source)])
         if stored == 0:
             # a skipped task emits no asset event: consumers run only on news
             raise AirflowSkipException("no new articles stored")
-        ctx = get_current_context()
         ctx["outlet_events"][ARTICLES].extra = {"articles_stored": stored}
         print(f"announced {stored} new article(s) on {ARTICLES_URI}")
         return stored
@@ -137,7 +143,7 @@ def newsmon_ingest() -> None:
     live = process_pending(shards)
     window = ingest_window()
     mode >> [plan, window]
-    announce_articles(live, window)
+    [live, window] >> announce_articles()
 
 
 newsmon_ingest()

@@ -121,6 +121,8 @@ class Settings:
     timezone: str = "Europe/Berlin"
     digest_language: str = "de"
     send_empty_digest: bool = True
+    #: Permission bits of the files under digests/ (0o644: a web server may serve feed.atom).
+    digest_file_mode: int = 0o644
     story_window_days: int = 3
     #: A story with no new member for this many days takes no more: a new report opens a
     #: follow-up story linked to it.
@@ -216,6 +218,7 @@ class Settings:
             story_quiet_days=_float(env, "NEWSMON_STORY_QUIET_DAYS", 2.0),
             story_follow_up_days=_int(env, "NEWSMON_STORY_FOLLOW_UP_DAYS", 30, minimum=0),
             story_recluster_hours=_int(env, "NEWSMON_STORY_RECLUSTER_HOURS", 24, minimum=0),
+            digest_file_mode=_file_mode(env.get("NEWSMON_DIGEST_FILE_MODE")),
             fetch=fetch,
             ingest=ingest,
             smtp_budget_seconds=_bounded_float(
@@ -225,6 +228,22 @@ class Settings:
             min_free_mb=_int(env, "NEWSMON_MIN_FREE_MB", 500),
         )
         return replace(settings, **overrides) if overrides else settings
+
+
+def _file_mode(raw: str | None) -> int:
+    """An octal permission string such as 644 or 0640 (owner must keep read and write)."""
+    value = (raw or "").strip()
+    if not value:
+        return 0o644
+    try:
+        mode = int(value, 8)
+    except ValueError as exc:
+        raise ConfigError(f"NEWSMON_DIGEST_FILE_MODE: not an octal mode: {value!r}") from exc
+    if not 0 <= mode <= 0o777 or mode & 0o600 != 0o600:
+        raise ConfigError(
+            f"NEWSMON_DIGEST_FILE_MODE: {value!r} must be 000-777 and keep owner read/write"
+        )
+    return mode
 
 
 def _float(env: Mapping[str, str], name: str, default: float) -> float:

@@ -20,6 +20,7 @@ error picks a side by inheriting from one of the two.
     ├── TransientFetchError (Transient)   timeout, reset, 5xx, 429
     │   ├── FetchTimeout
     │   └── HostBackoff               not asked: the host said Retry-After for longer
+    │   └── HostNotFound              DNS: no such host (transient up to a limit, see feeds.health)
     └── PermanentFetchError (Permanent)   4xx, policy refusals, unusable content
         ├── BlockedAddress            SSRF guard: scheme or address not allowed
         ├── ResponseTooLarge
@@ -127,6 +128,11 @@ class HostBackoff(TransientFetchError):
 
     Not the page's fault, so it does not count as a failed attempt of the page.
     """
+
+
+class HostNotFound(TransientFetchError):
+    """DNS says the host does not exist. Transient at first: a machine that lost its
+    resolver says the same for every host (pipeline.feeds.health limits how long)."""
 
 
 class PermanentFetchError(FetchError, PermanentError):

@@ -21,6 +21,8 @@ class StageReport:
     errors: list[dict[str, str]] = field(default_factory=list)
     #: Files or other artefacts the stage produced (digest paths, say).
     outputs: list[str] = field(default_factory=list)
+    #: Why the stage did what it did, for people ("no feed due before 09:31 UTC").
+    notes: list[str] = field(default_factory=list)
 
     def add(self, key: str, n: int = 1) -> None:
         self.counts[key] += n
@@ -36,13 +38,15 @@ class StageReport:
     def merge(self, other: StageReport) -> None:
         self.counts.update(other.counts)
         self.outputs.extend(other.outputs)
+        self.notes.extend(other.notes)
         for e in other.errors:
             if len(self.errors) < MAX_ERRORS:
                 self.errors.append(e)
 
     def summary_line(self) -> str:
         parts = ", ".join(f"{k}={v}" for k, v in sorted(self.counts.items()))
-        return f"{self.stage}: {parts or 'nothing to do'}"
+        why = f" ({'; '.join(self.notes)})" if self.notes else ""
+        return f"{self.stage}: {parts or 'nothing to do'}{why}"
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -50,4 +54,5 @@ class StageReport:
             "counts": dict(self.counts),
             "errors": list(self.errors),
             "outputs": list(self.outputs),
+            "notes": list(self.notes),
         }

@@ -54,7 +54,8 @@ def _save_run(engine: Engine, report: StageReport, started: datetime) -> StageRe
                 errors=list(report.errors),
             )
         )
-    log.info(report.summary_line())
+    # the caller (CLI, DAG task) prints the summary: logged here too, it showed twice
+    log.debug(report.summary_line())
     return report
 
 
@@ -101,7 +102,7 @@ def ingest(
     returns before starting a worker pool.
     """
     from pipeline.feeds.feedlist import load_feed_list
-    from pipeline.ingest.poll import due_feeds, poll_feeds
+    from pipeline.ingest.poll import due_feeds, poll_feeds, why_no_feed_due
     from pipeline.ingest.stream import fetch_pages
     from storage import queue, repo
 
@@ -120,6 +121,8 @@ def ingest(
         with session_scope(engine) as session:
             jobs = due_feeds(session, started, shard, shards)
             due_pages = queue.open_count(session, started, due_only=True)
+            if not jobs:
+                report.notes.append(why_no_feed_due(session, started, shard, shards))
         if not jobs and not due_pages:
             return _save_run(engine, report, started)
         feed_ids = poll_feeds(engine, kit, jobs, started, report)

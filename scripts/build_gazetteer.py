@@ -121,10 +121,37 @@ def load_states(sources: Path, overlay: dict[str, Any]) -> dict[str, dict[str, A
             "type": "state",
             "country": spec["alpha3"],
             "alpha2": alpha2,
+            **_cldr_names(alpha2, spec["name"]),
             "aliases": _dedup(aliases),
             "source": "countrynames 1.17.0 + overlay",
         }
     return out
+
+
+def _cldr_names(alpha2: str, name: str) -> dict[str, str]:
+    """German and Korean state names from CLDR (Babel's locale data)."""
+    from babel import Locale
+
+    out = {}
+    for lang in ("de", "ko"):
+        local = Locale(lang).territories.get(alpha2)
+        if local and local != name:
+            out[f"name_{lang}"] = local
+    return out
+
+
+def _with_local_names(spec: dict[str, Any], names_de: dict[str, str]) -> dict[str, Any]:
+    """name_de from the overlay (wins over CLDR); name_ko from the first Hangul alias."""
+    out = dict(spec)
+    if spec["id"] in names_de:
+        out["name_de"] = names_de[spec["id"]]
+    if "name_ko" not in out:
+        hangul = [a for a in spec.get("aliases", []) if _HANGUL.match(a)]
+        if hangul:
+            out["name_ko"] = hangul[0]
+    # keep the key order readable: names first, then aliases
+    order = ["id", "name", "name_de", "name_ko"]
+    return {k: out[k] for k in order if k in out} | {k: v for k, v in out.items() if k not in order}
 
 
 def load_leaders(sources: Path, states: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
@@ -223,7 +250,14 @@ def build(sources: Path, overlay_path: Path) -> dict[str, Any]:
             actors[key], actors
         ):
             del actors[key]
-    ordered = sorted(actors.values(), key=lambda a: (a["type"], a["id"]))
+    names_de = overlay.get("names_de", {})
+    unknown = sorted(set(names_de) - set(actors))
+    if unknown:
+        raise SystemExit(f"names_de lists unknown ids: {unknown}")
+    ordered = sorted(
+        (_with_local_names(a, names_de) for a in actors.values()),
+        key=lambda a: (a["type"], a["id"]),
+    )
     return {"actors": ordered, "blockers": sorted(set(overlay.get("blockers", [])))}
 
 

@@ -93,7 +93,8 @@ banner() {
     echo "   user:     admin"
     echo "   password: $PASSWORD"
     echo "   (kept in $PASSWORD_FILE)"
-    echo " Stop with Ctrl-C."
+    echo " Stop with Ctrl-C (or 'make stop' from another terminal)."
+    echo " newsmon commands: 'make shell', then e.g. 'newsmon feeds check'."
     echo "================================================================"
     echo
 }
@@ -111,4 +112,6 @@ banner
     done
 ) &
 
+# `make stop` signals this pid (exec keeps it for airflow standalone).
+echo "$$" >"$AIRFLOW_HOME/standalone.pid"
 exec airflow standalone

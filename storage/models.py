@@ -227,6 +227,9 @@ class Actor(SQLModel, table=True):
     name: str = Field(max_length=300)
     type: str = Field(max_length=32)
     country: str | None = Field(default=None, max_length=8)
+    # the digest names an actor in its reader's language (None: as ``name``)
+    name_de: str | None = Field(default=None, max_length=300)
+    name_ko: str | None = Field(default=None, max_length=300)
 
 
 class Mention(SQLModel, table=True):

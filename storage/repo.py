@@ -15,6 +15,7 @@ from sqlalchemy import func, or_, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, SQLModel, col, delete, select
 
+from pipeline.errors import UsageError
 from storage.models import (
     Actor,
     ActorCandidate,
@@ -122,6 +123,35 @@ def sync_feeds(session: Session, sources: Iterable[FeedSpec]) -> list[Feed]:
     return list(session.exec(select(Feed).where(col(Feed.url).in_(urls)).order_by(col(Feed.id))))
 
 
+def set_feed_enabled(
+    session: Session, which: str, *, enabled: bool, reason: str | None, now: datetime
+) -> Feed:
+    """Enable or disable the feed whose URL or name (case-insensitive) is ``which``.
+
+    Enabling starts the feed afresh (no failure debt, polled on the next pass);
+    disabling records the reason with the time, so ``feeds check`` says who and why.
+    """
+    feed = session.exec(select(Feed).where(Feed.url == which)).first()
+    if feed is None:
+        named = session.exec(select(Feed).where(func.lower(Feed.name) == which.lower())).all()
+        if len(named) > 1:
+            raise UsageError(f"{len(named)} feeds are named {which!r}: give the URL instead")
+        if not named:
+            raise UsageError(f"no feed named or at {which!r} (see 'newsmon feeds check')")
+        feed = named[0]
+    if enabled:
+        feed.enabled, feed.disabled_reason = True, None
+        feed.failure_score, feed.consecutive_failures = 0.0, 0
+        feed.next_poll_at, feed.last_error = None, None
+    else:
+        why = (reason or "").strip() or "no reason given"
+        feed.enabled = False
+        feed.disabled_reason = f"by hand on {now:%Y-%m-%d %H:%M} UTC: {why}"[:500]
+    session.add(feed)
+    session.flush()
+    return feed
+
+
 # --- entries (the page queue) --------------------------------------------------
 
 
@@ -203,15 +233,19 @@ def sync_actors(session: Session, actors: Iterable[ActorSpec]) -> int:
     """
     n = 0
     for a in sorted(actors, key=lambda a: str(a.id)):
-        values = {"id": a.id, "name": a.name, "type": a.type, "country": a.country}
+        values = {
+            "id": a.id,
+            "name": a.name,
+            "type": a.type,
+            "country": a.country,
+            "name_de": getattr(a, "name_de", None),
+            "name_ko": getattr(a, "name_ko", None),
+        }
         if not insert_ignore(session, Actor, values, ["id"]):
             row = session.get(Actor, a.id)
-            if row is not None and (row.name, row.type, row.country) != (
-                a.name,
-                a.type,
-                a.country,
-            ):
-                row.name, row.type, row.country = a.name, a.type, a.country
+            if row is not None and any(getattr(row, k) != v for k, v in values.items()):
+                for k, v in values.items():
+                    setattr(row, k, v)
                 session.add(row)
         n += 1
     session.flush()

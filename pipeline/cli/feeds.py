@@ -47,7 +47,32 @@ def run_feeds_command(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     if cmd == "discover":
         return _discover(args.url, settings)
+    if cmd in ("enable", "disable"):
+        return _toggle(
+            settings, args.feed, enable=cmd == "enable", reason=args.__dict__.get("reason")
+        )
     return _check(settings)
+
+
+def _toggle(settings: Settings, which: str, *, enable: bool, reason: str | None) -> int:
+    """Enable or disable one feed by name or URL; the state survives init and ingest."""
+    from storage import repo
+    from storage.db import check_connection, make_engine, session_scope
+
+    engine = make_engine(settings.database_url)
+    try:
+        check_connection(engine)
+        with session_scope(engine) as session:
+            feed = repo.set_feed_enabled(
+                session, which, enabled=enable, reason=reason, now=datetime.now(UTC)
+            )
+            line = f"{feed.name}: {'enabled' if feed.enabled else 'disabled'}"
+            if feed.disabled_reason:
+                line += f" ({feed.disabled_reason})"
+    finally:
+        engine.dispose()
+    print(line)
+    return 0
 
 
 def _items(sources: Sequence[FeedSource]) -> list[dict[str, object]]:
@@ -154,7 +179,7 @@ def _check(settings: Settings) -> int:
             status = "ok"
         bad += status in ("disabled", "failing")
         last = f.last_success_at.strftime("%Y-%m-%d %H:%M") if f.last_success_at else "never"
-        detail = f.disabled_reason or f.last_error or ""
+        detail = (f"disabled: {f.disabled_reason}" if not f.enabled else f.last_error) or ""
         queued = backlog.get(f.id, Backlog(0, 0, None))
         print(
             f"{status}\t{f.consecutive_failures}\t{f.failure_score:.1f}\t"

@@ -87,6 +87,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     disc = fsub.add_parser("discover", help="find the feeds a web page links to")
     disc.add_argument("url")
+    for verb, what in (
+        ("enable", "poll a feed again (clears its failure count)"),
+        ("disable", "stop polling a feed, with a reason"),
+    ):
+        tog = fsub.add_parser(verb, help=what)
+        tog.add_argument("feed", metavar="NAME_OR_URL")
+        if verb == "disable":
+            tog.add_argument("--reason", default="", help="shown by 'feeds check'")
     return p
 
 

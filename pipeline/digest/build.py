@@ -62,7 +62,8 @@ def build_digest(data: DayInput, *, language: str = "de") -> DailyDigest:
     blocks = blocks[:MAX_STORIES]
     stories = tuple(b for b in blocks if b.follow_up is None)
     follow_ups = tuple(b for b in blocks if b.follow_up is not None)
-    shown = sum(len(b.sources) + len(b.also_ran) for b in blocks)
+    links = [x for b in blocks for x in (*b.sources, *b.also_ran)]
+    shown = len(links)
     return DailyDigest(
         day=data.day,
         timezone=data.timezone,
@@ -76,6 +77,7 @@ def build_digest(data: DayInput, *, language: str = "de") -> DailyDigest:
         articles=shown,
         repeats_hidden=repeats,
         baseline_days=data.baseline_days,
+        teasers=sum(1 for x in links if x.teaser),
     )
 
 
@@ -236,6 +238,7 @@ def _link(a: ArticleItem, kind: str | None = None) -> SourceLink:
         language=a.language,
         kind=kind,
         article_id=a.id,
+        teaser=a.teaser,
     )
 
 

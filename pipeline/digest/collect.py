@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import and_, case, func, or_
 from sqlmodel import Session, col, select
 
+from pipeline.digest.day_state import STORAGE_KINDS, day_state
 from pipeline.digest.model import (
     ActorCount,
     ActorRef,
@@ -59,8 +60,15 @@ def _aware(value: datetime | None) -> datetime | None:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-def collect_day(session: Session, day: date, timezone: str, *, baseline_days: int = 28) -> DayInput:
-    """Everything build_digest needs for ``day``."""
+def collect_day(
+    session: Session,
+    day: date,
+    timezone: str,
+    *,
+    baseline_days: int = 28,
+    language: str = "en",
+) -> DayInput:
+    """Everything build_digest needs for ``day``; actors named in ``language``."""
     start, end = day_window(day, timezone)
     when = _day_time()
     in_day = and_(when >= start, when < end)
@@ -68,7 +76,7 @@ def collect_day(session: Session, day: date, timezone: str, *, baseline_days: in
     relevant = [a for a in rows if a.relevant]
     ids = [a.id for a in relevant if a.id is not None]
     actor_map = actors_of(session, ids)
-    items = tuple(_item(a, actor_map.get(a.id or 0, [])) for a in relevant)
+    items = tuple(_item(a, actor_map.get(a.id or 0, []), language) for a in relevant)
 
     story_ids = sorted({a.story_id for a in relevant if a.story_id is not None})
     copied = {a.duplicate_of for a in relevant if a.duplicate_of is not None}
@@ -87,14 +95,20 @@ def collect_day(session: Session, day: date, timezone: str, *, baseline_days: in
         articles=items,
         known_stories=_known_stories(session, story_ids, start),
         known_articles=_known_articles(session, dup_targets, start),
-        actors=_actor_counts(session, day, timezone, baseline_days),
+        actors=_actor_counts(session, day, timezone, baseline_days, language),
         candidates=_candidates(session, start, end),
         health=health,
         baseline_days=baseline_days,
     )
 
 
-def _item(a: Article, actors: list[Actor]) -> ArticleItem:
+def actor_ref(a: Actor, language: str) -> ActorRef:
+    """The actor as the reader knows it: German or Korean name where the gazetteer has one."""
+    local = {"de": a.name_de, "ko": a.name_ko}.get(language[:2].lower())
+    return ActorRef(a.id, local or a.name, a.type, a.country)
+
+
+def _item(a: Article, actors: list[Actor], language: str) -> ArticleItem:
     assert a.id is not None
     return ArticleItem(
         id=a.id,
@@ -112,8 +126,9 @@ def _item(a: Article, actors: list[Actor]) -> ArticleItem:
         duplicate_kind=a.duplicate_kind,
         wire_agencies=tuple(a.wire_agencies or ()),
         relevance_score=a.relevance_score or 0.0,
-        actors=tuple(ActorRef(x.id, x.name, x.type, x.country) for x in actors),
+        actors=tuple(actor_ref(x, language) for x in actors),
         is_seed=a.is_seed,
+        teaser=a.extraction_method == "feed-summary",
     )
 
 
@@ -163,7 +178,7 @@ def _known_articles(session: Session, ids: list[int], start: datetime) -> dict[i
 
 
 def _actor_counts(
-    session: Session, day: date, timezone: str, baseline_days: int
+    session: Session, day: date, timezone: str, baseline_days: int, language: str
 ) -> tuple[ActorCount, ...]:
     """Distinct original relevant articles per actor: today, and the mean of the days before."""
     start, end = day_window(day, timezone)
@@ -191,7 +206,7 @@ def _actor_counts(
     actors = session.exec(select(Actor).where(col(Actor.id).in_(list(counts))))
     return tuple(
         ActorCount(
-            ActorRef(a.id, a.name, a.type, a.country),
+            actor_ref(a, language),
             today=counts[a.id][0],
             baseline=counts[a.id][1] / baseline_days,
         )
@@ -230,8 +245,17 @@ def _feed_health(session: Session, start: datetime, end: datetime) -> dict[str, 
         assert f.id is not None
         att = last.get(f.id)
         if att is not None and att.status == "error":
-            detail = f"{errors[f.id]}× {att.error_class or 'error'}: {att.error_message or ''}"
-            failed.append(FeedProblem(f.name, f.url, detail.strip().rstrip(":")))
+            detail = f"{att.error_class or 'error'}: {att.error_message or ''}".strip()
+            failed.append(
+                FeedProblem(
+                    f.name,
+                    f.url,
+                    detail.rstrip(":"),
+                    error=att.error_class,
+                    http_status=att.http_status,
+                    count=errors[f.id],
+                )
+            )
             continue
         newest = _aware(f.last_new_entry_at)
         created = _aware(f.created_at) or end
@@ -255,16 +279,35 @@ def _feed_health(session: Session, start: datetime, end: datetime) -> dict[str, 
             col(PipelineRun.stage) != "init",
         )
     ).all()
+    enabled = {f.id for f in feeds}
+    polled = [fid for fid in last if fid in enabled]
+    verdict = day_state(
+        start=start,
+        end=end,
+        first_attempt=_aware(session.exec(select(func.min(FeedAttempt.started_at))).one()),
+        first_success=_success_bound(session, first=True),
+        last_success=_success_bound(session, first=False, before=end),
+        ok_attempts=sum(1 for a in attempts if a.status != "error"),
+        feeds_polled=len(polled),
+        feeds_failing=sum(1 for fid in polled if last[fid].status == "error"),
+        ingest_runs=sum(1 for r in runs if r.stage.startswith("ingest")),
+        outage=any((r.counts or {}).get("local_outage") for r in runs),
+        database_errors=sum(
+            1 for r in runs for e in (r.errors or []) if str(e.get("kind", "")) in STORAGE_KINDS
+        ),
+    )
     return {
         "failed_feeds": tuple(failed),
         "quiet_feeds": tuple(quiet),
         "not_extracted": int(n_bad),
         "not_extracted_examples": tuple(
-            FeedProblem(e.title or _host(e.url), e.url, e.last_error or e.status) for e in examples
+            _entry_problem(e.title or _host(e.url), e.url, e.last_error or e.status)
+            for e in examples
         ),
         "runs": len(runs),
         "run_errors": sum(len(r.errors or []) for r in runs),
         **_backlog(session, feeds, end),
+        **verdict,
     }
 
 
@@ -282,3 +325,20 @@ def _backlog(session: Session, feeds: list[Feed], end: datetime) -> dict[str, An
             FeedProblem(names[fid].name, names[fid].url, str(n)) for n, fid in worst
         ),
     }
+
+
+def _entry_problem(name: str, url: str, last_error: str) -> FeedProblem:
+    # page errors are stored as "Kind: message"
+    kind, sep, _ = last_error.partition(":")
+    return FeedProblem(name, url, last_error, error=kind.strip() if sep else None)
+
+
+def _success_bound(
+    session: Session, *, first: bool, before: datetime | None = None
+) -> datetime | None:
+    """The first (or last before ``before``) feed poll that did not fail."""
+    agg = func.min if first else func.max
+    stmt = select(agg(FeedAttempt.started_at)).where(col(FeedAttempt.status) != "error")
+    if before is not None:
+        stmt = stmt.where(FeedAttempt.started_at < before)
+    return _aware(session.exec(stmt).one())

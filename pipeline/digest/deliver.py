@@ -135,14 +135,15 @@ def run_digest(
 ) -> DigestReport:
     language = settings.digest_language
     with session_scope(engine) as session:
-        data = collect_day(session, day, settings.timezone)
+        data = collect_day(session, day, settings.timezone, language=language)
     digest = build_digest(data, language=language)
     subj = subject(digest, language)
     text = render_text(digest, language)
     html = render_html(digest, language)
     out = out_dir or settings.digests_dir
-    written = write_digest_files(out, day, text, html, digest_to_json(digest, language))
-    written += (write_atom_feed(out, settings.timezone),)
+    mode = settings.digest_file_mode
+    written = write_digest_files(out, day, text, html, digest_to_json(digest, language), mode=mode)
+    written += (write_atom_feed(out, settings.timezone, mode=mode),)
     with session_scope(engine) as session:
         _mark_written(session, day, "", digest, note=None)
 
@@ -169,6 +170,9 @@ def run_digest(
 
     if not send:
         return report()
+    if digest.health.not_started:
+        # A first start builds yesterday's digest at once: no email for a day newsmon missed.
+        return report(notes=["newsmon was not running yet on that day: written, not sent"])
     to = [r.strip() for r in (recipients if recipients is not None else settings.digest_to)]
     to = [r for r in dict.fromkeys(to) if r]
     if not to:
@@ -316,10 +320,12 @@ def _finish(
 # --- files ---------------------------------------------------------------------------------
 
 
-def _atomic_write(path: Path, data: str) -> Path:
+def _atomic_write(path: Path, data: str, mode: int = 0o644) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
+        # mkstemp creates 0600; readers (a web server serving feed.atom) need the configured mode
+        os.fchmod(fd, mode)
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
             fh.write(data)
         os.replace(tmp, path)
@@ -330,17 +336,20 @@ def _atomic_write(path: Path, data: str) -> Path:
 
 
 def write_digest_files(
-    out: Path, day: date, text: str, html: str, payload: dict[str, Any]
+    out: Path, day: date, text: str, html: str, payload: dict[str, Any], *, mode: int = 0o644
 ) -> tuple[Path, ...]:
     stem = day.isoformat()
+    body = json.dumps(payload, ensure_ascii=False, indent=1)
     return (
-        _atomic_write(out / f"{stem}.html", html),
-        _atomic_write(out / f"{stem}.txt", text),
-        _atomic_write(out / f"{stem}.json", json.dumps(payload, ensure_ascii=False, indent=1)),
+        _atomic_write(out / f"{stem}.html", html, mode),
+        _atomic_write(out / f"{stem}.txt", text, mode),
+        _atomic_write(out / f"{stem}.json", body, mode),
     )
 
 
-def write_atom_feed(out: Path, timezone: str, limit: int = FEED_ENTRIES) -> Path:
+def write_atom_feed(
+    out: Path, timezone: str, limit: int = FEED_ENTRIES, *, mode: int = 0o644
+) -> Path:
     """Regenerate digests/feed.atom from the newest ``limit`` written digests."""
     ET.register_namespace("", ATOM_NS)
     days: list[date] = []
@@ -374,4 +383,4 @@ def write_atom_feed(out: Path, timezone: str, limit: int = FEED_ENTRIES) -> Path
         if html_path.exists():
             el(entry, "content", html_path.read_text(encoding="utf-8"), type="html")
     data = ET.tostring(feed, encoding="unicode", xml_declaration=False)
-    return _atomic_write(out / "feed.atom", '<?xml version="1.0" encoding="utf-8"?>\n' + data)
+    return _atomic_write(out / "feed.atom", '<?xml version="1.0" encoding="utf-8"?>\n' + data, mode)

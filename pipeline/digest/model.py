@@ -17,7 +17,7 @@ from datetime import date, datetime
 @dataclass(frozen=True)
 class ActorRef:
     id: str
-    name: str
+    name: str  # in the digest's language where the gazetteer has one
     type: str
     country: str | None = None
 
@@ -43,6 +43,8 @@ class ArticleItem:
     relevance_score: float = 0.0
     actors: tuple[ActorRef, ...] = ()
     is_seed: bool = False
+    #: kept only from the feed's summary: the page itself could not be read
+    teaser: bool = False
 
     @property
     def when(self) -> datetime:
@@ -81,7 +83,10 @@ class NewName:
 class FeedProblem:
     name: str
     url: str
-    detail: str
+    detail: str  # technical detail (logs, JSON); the email shows ``error`` as a sentence
+    error: str | None = None  # error class name (kind), e.g. HostNotFound
+    http_status: int | None = None
+    count: int = 0  # failed attempts in the window
 
 
 @dataclass(frozen=True)
@@ -99,6 +104,24 @@ class Health:
     backlog: int = 0
     #: the feeds with the longest such backlog; detail = their number of waiting pages
     backlog_feeds: tuple[FeedProblem, ...] = ()
+    #: ok | failed (see ``failures``) | not-started (before the first successful poll)
+    state: str = "ok"
+    #: why the day failed: no-ingest | no-poll | most-feeds | outage | database
+    failures: tuple[str, ...] = ()
+    #: the last successful feed poll before the day's end (None: never)
+    last_success: datetime | None = None
+    #: the first successful feed poll ever (None: never)
+    first_success: datetime | None = None
+    feeds_polled: int = 0  # enabled feeds with an attempt in the window
+    feeds_failing: int = 0  # of those, the ones whose last attempt failed
+
+    @property
+    def failed(self) -> bool:
+        return self.state == "failed"
+
+    @property
+    def not_started(self) -> bool:
+        return self.state == "not-started"
 
 
 @dataclass(frozen=True)
@@ -128,6 +151,7 @@ class SourceLink:
     language: str | None = None
     kind: str | None = None  # for "also ran": url | exact | near | wire
     article_id: int | None = None
+    teaser: bool = False  # only the feed's summary: "teaser only", not a full article
 
 
 @dataclass(frozen=True)
@@ -170,6 +194,7 @@ class DailyDigest:
     articles: int  # relevant articles shown (sources + also ran)
     repeats_hidden: int  # copies of earlier articles with nothing new that day
     baseline_days: int = 28
+    teasers: int = 0  # of the articles shown, the ones kept only from a feed summary
 
     @property
     def story_count(self) -> int:
@@ -177,7 +202,12 @@ class DailyDigest:
 
     @property
     def quiet(self) -> bool:
-        return self.story_count == 0
+        """Nothing to report on a day the monitor worked (a failed day is never quiet)."""
+        return self.story_count == 0 and self.health.state == "ok"
+
+    @property
+    def full_articles(self) -> int:
+        return self.articles - self.teasers
 
     @property
     def top_headline(self) -> str | None:

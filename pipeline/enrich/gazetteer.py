@@ -41,6 +41,9 @@ class Actor:
     roles: tuple[Role, ...] = ()
     # Surnames etc. that only count after a full mention in the same text ("Kim", "Moon").
     short_forms: tuple[str, ...] = ()
+    # The name a German or Korean reader knows it by (None: the same as ``name``).
+    name_de: str | None = None
+    name_ko: str | None = None
 
 
 @dataclass
@@ -145,4 +148,15 @@ def _parse_actor(raw: Any, where: str, line: int | None) -> Actor:
         aliases=aliases,
         roles=tuple(roles),
         short_forms=_strings(raw, "short", where, line),
+        name_de=_optional_name(raw, "name_de", where, line),
+        name_ko=_optional_name(raw, "name_ko", where, line),
     )
+
+
+def _optional_name(raw: dict[str, Any], key: str, where: str, line: int | None) -> str | None:
+    value = raw.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError(f"'{key}' must be a non-empty string", path=where, line=line)
+    return value.strip()

@@ -72,6 +72,12 @@ def enrich_article(
     """
     wanted = set(steps)
     assert article.id is not None
+    # A page that never arrived is kept from its feed's two-line summary: that is no text
+    # to call a copy of anything, nor to join or seed a story with (shown as a teaser).
+    if is_teaser(article):
+        wanted -= {"dedup", "stories"}
+        article.duplicate_of = article.duplicate_kind = article.duplicate_evidence = None
+        article.story_id = None
     article.text_hash = content_hash(article.text)
     article.text_chars = len(article.text)
     if pre is not None and (pre.title, pre.text_hash) != (article.title, article.text_hash):
@@ -126,6 +132,11 @@ def enrich_article(
         duplicate=article.duplicate_kind,
         story_id=article.story_id,
     )
+
+
+def is_teaser(article: Article) -> bool:
+    """Kept only from its feed summary (the page itself could not be read)."""
+    return article.extraction_method == "feed-summary"
 
 
 def store_mentions(

@@ -8,6 +8,7 @@ moves a score, a feed that keeps failing is backed off and finally disabled
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -18,6 +19,12 @@ PERMANENT_WEIGHT = 3.0
 SUCCESS_DECAY = 0.5
 #: At this score a feed is disabled: e.g. 10 permanent or 30 transient failures in a row.
 DISABLE_SCORE = 30.0
+#: "Host not found" counts as transient for this many failures in a row (with back-off about
+#: four days), then as permanent: a resolver hiccup heals, a dead domain does not.
+DNS_TRANSIENT_LIMIT = 8
+#: A local outage (every polled feed failing at the network level at once) needs at least
+#: this many feeds to be told from one feed's own failure.
+OUTAGE_MIN_FEEDS = 2
 
 MIN_INTERVAL_S = 10 * 60
 MAX_INTERVAL_S = 6 * 3600
@@ -60,10 +67,21 @@ def after_failure(
     transient: bool,
     error: str,
     retry_after: float | None = None,
+    host_not_found: bool = False,
+    outage: bool = False,
 ) -> HealthUpdate:
-    """Exponential back-off; disable once the weighted failure score is too high."""
-    score = state.failure_score + (TRANSIENT_WEIGHT if transient else PERMANENT_WEIGHT)
+    """Exponential back-off; disable once the weighted failure score is too high.
+
+    During a local outage (``outage``) the failure says nothing about the feed:
+    its score and failure count stay as they were, it is polled again after its
+    usual interval and it is never disabled.
+    """
+    if outage:
+        return HealthUpdate(state, now + timedelta(seconds=state.poll_interval_s), None)
     failures = state.consecutive_failures + 1
+    if host_not_found:
+        transient = failures <= DNS_TRANSIENT_LIMIT
+    score = state.failure_score + (TRANSIENT_WEIGHT if transient else PERMANENT_WEIGHT)
     delay = min(MAX_BACKOFF_S, state.poll_interval_s * (2 ** min(failures, 6)))
     if retry_after is not None:
         delay = max(delay, min(MAX_BACKOFF_S, retry_after))
@@ -72,6 +90,17 @@ def after_failure(
         reason = f"disabled after {failures} failures in a row (score {score:.0f}); last: {error}"
     new = HealthState(score, failures, state.poll_interval_s)
     return HealthUpdate(new, now + timedelta(seconds=delay), reason)
+
+
+def is_local_outage(failures: Sequence[bool | None]) -> bool:
+    """True when every polled feed failed at the network level at once.
+
+    ``failures`` has one value per polled feed: None for a success or an HTTP
+    answer (a server that says 404 proves the network works), True for a
+    network-level failure (no DNS answer, no connection, timeout), False for any
+    other error. One feed alone cannot tell its own outage from ours.
+    """
+    return len(failures) >= OUTAGE_MIN_FEEDS and all(f is True for f in failures)
 
 
 def is_quiet(

@@ -14,13 +14,19 @@ import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, or_, select
 
 from pipeline.enrich.steps import Toolkit
-from pipeline.errors import FeedParseError, FetchError, NewsmonError
+from pipeline.errors import (
+    FeedParseError,
+    FetchError,
+    HostNotFound,
+    NewsmonError,
+    TransientFetchError,
+)
 from pipeline.feeds import health as feed_health
 from pipeline.feeds.entries import FeedEntry
 from pipeline.feeds.parse import parse_feed
@@ -61,6 +67,28 @@ def due_feeds(session: Session, now: datetime, shard: int, shards: int) -> list[
     ]
 
 
+def why_no_feed_due(session: Session, now: datetime, shard: int, shards: int) -> str:
+    """Why a pass polls nothing: no enabled feed, or when the next one is due and why it waits."""
+    feeds = list(session.exec(select(Feed).where(Feed.enabled, col(Feed.id) % shards == shard)))
+    if not feeds:
+        return "no enabled feed (see 'newsmon feeds check')"
+    waiting = sorted((f for f in feeds if f.next_poll_at), key=lambda f: f.next_poll_at or now)
+    if not waiting:
+        return "no feed due"
+    nxt = waiting[0].next_poll_at
+    assert nxt is not None
+    backed_off = sum(1 for f in feeds if f.consecutive_failures)
+    when = (
+        nxt.astimezone(UTC).strftime("%H:%M UTC")
+        if nxt.date() == now.date()
+        else (nxt.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC"))
+    )
+    line = f"no feed due: next poll at {when}"
+    if backed_off:
+        line += f"; {backed_off} of {len(feeds)} feeds backed off after failures"
+    return line
+
+
 def poll_feeds(
     engine: Engine, kit: Toolkit, jobs: Sequence[_FeedJob], now: datetime, report: StageReport
 ) -> list[int]:
@@ -79,14 +107,35 @@ def poll_feeds(
     started = time.monotonic()
     results = fetch_all(kit.settings.fetch, requests) if requests else []
     elapsed_ms = int((time.monotonic() - started) * 1000)
+    outage = feed_health.is_local_outage([_network_failure(r) for r in results])
+    if outage:
+        # Our own network is down (DNS included): no feed is to blame, none is disabled.
+        first = next(r for r in results if isinstance(r, FetchError))
+        log.warning(
+            "local outage: all %d feeds failed at the network level (e.g. %s); "
+            "feed health left unchanged",
+            len(results),
+            first,
+        )
+        report.add("local_outage")
+        report.error("LocalOutage", "network", f"all {len(results)} feeds unreachable: {first}")
     for job, result in zip(jobs, results, strict=True):
         report.add("feeds_polled")
         with session_scope(engine) as session:
             feed = session.get(Feed, job.feed_id)
             if feed is None:
                 continue
-            _record_feed_outcome(session, feed, result, now, elapsed_ms, report)
+            _record_feed_outcome(session, feed, result, now, elapsed_ms, report, outage=outage)
     return [j.feed_id for j in jobs]
+
+
+def _network_failure(result: FetchResult | FetchError) -> bool | None:
+    """None: the network answered; True: no answer at all (DNS, connect, timeout)."""
+    if not isinstance(result, FetchError):
+        return None
+    if result.status is not None:
+        return None
+    return isinstance(result, TransientFetchError)
 
 
 def _record_feed_outcome(
@@ -96,6 +145,8 @@ def _record_feed_outcome(
     now: datetime,
     elapsed_ms: int,
     report: StageReport,
+    *,
+    outage: bool = False,
 ) -> None:
     state = feed_health.HealthState(
         feed.failure_score, feed.consecutive_failures, feed.poll_interval_s
@@ -103,7 +154,7 @@ def _record_feed_outcome(
     attempt = FeedAttempt(feed_id=feed.id or 0, started_at=now, status=AttemptStatus.OK)
     feed.last_polled_at = now
     if isinstance(result, FetchError):
-        _feed_failed(feed, attempt, state, now, result, report)
+        _feed_failed(feed, attempt, state, now, result, report, outage=outage)
     elif result.not_modified or (
         feed.content_hash is not None and result.content_hash == feed.content_hash
     ):
@@ -161,6 +212,8 @@ def _feed_failed(
     now: datetime,
     exc: NewsmonError,
     report: StageReport,
+    *,
+    outage: bool = False,
 ) -> None:
     message = str(exc) or exc.kind
     attempt.status = AttemptStatus.ERROR
@@ -173,16 +226,21 @@ def _feed_failed(
         transient=exc.transient,
         error=f"{exc.kind}: {message}"[:300],
         retry_after=exc.retry_after,
+        host_not_found=isinstance(exc, HostNotFound),
+        outage=outage,
     )
     feed.failure_score = update.state.failure_score
     feed.consecutive_failures = update.state.consecutive_failures
     feed.next_poll_at = update.next_poll_at
-    feed.last_error = f"{exc.kind}: {message}"[:500]
+    feed.last_error = (
+        f"local outage ({exc.kind}: {message})" if outage else f"{exc.kind}: {message}"
+    )[:500]
     if update.disable_reason:
         feed.enabled = False
         feed.disabled_reason = update.disable_reason
         report.add("feeds_disabled")
-    report.error(exc.kind, feed.url, message)
+    if not outage:  # an outage is reported once, not once per feed
+        report.error(exc.kind, feed.url, message)
     report.add("feeds_failed")
 
 

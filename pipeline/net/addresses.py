@@ -25,7 +25,13 @@ from urllib.parse import urlsplit
 import httpcore
 
 from pipeline.config import IPNetwork
-from pipeline.errors import BlockedAddress, FetchTimeout, PermanentFetchError, TransientFetchError
+from pipeline.errors import (
+    BlockedAddress,
+    FetchTimeout,
+    HostNotFound,
+    PermanentFetchError,
+    TransientFetchError,
+)
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -121,7 +127,7 @@ class AddressPolicy:
             raise FetchTimeout(f"DNS lookup timed out: {host}", url=url) from exc
         except socket.gaierror as exc:
             if exc.errno in (socket.EAI_NONAME, getattr(socket, "EAI_NODATA", -5)):
-                raise PermanentFetchError(f"host not found: {host}", url=url) from exc
+                raise HostNotFound(f"host not found: {host}", url=url) from exc
             raise TransientFetchError(f"DNS lookup failed: {host}: {exc}", url=url) from exc
         seen: list[IPAddress] = []
         for _family, _type, _proto, _canon, sockaddr in infos:

@@ -179,10 +179,11 @@ def test_run_digest_writes_files_and_atom(env) -> None:
     }
     payload = json.loads((out / "2020-01-01.json").read_text(encoding="utf-8"))
     assert payload["story_count"] == rep.stories == 7 and payload["articles"] == 19
-    # a quiet day still gets a digest, and says so plainly
-    quiet = run_digest(settings, engine, date(2020, 1, 5))
-    assert quiet.stories == 0
-    assert "Ein ruhiger Tag" in (out / "2020-01-05.txt").read_text(encoding="utf-8")
+    # a day without any ingest run still gets a digest, and it warns instead of calming
+    blind = run_digest(settings, engine, date(2020, 1, 5))
+    assert blind.stories == 0
+    text = (out / "2020-01-05.txt").read_text(encoding="utf-8")
+    assert text.startswith("!!! WARNUNG") and "ruhig" not in text
     ns = {"a": "http://www.w3.org/2005/Atom"}
     feed = ET.parse(out / "feed.atom").getroot()
     ids = [e.findtext("a:id", namespaces=ns) for e in feed.findall("a:entry", ns)]

@@ -1,52 +1,43 @@
-"""A small news site on loopback built from tests/fixtures/e2e (tests and `make demo`).
-
-Two real feeds list four real pages: one Korea article (reachable through both
-feeds), two unrelated ones and a page that repeats a seed article verbatim.
-"""
+"""The demo's news site on a test LoopbackServer (tests); `make demo` serves the same files
+from scripts/demo_site.py, which needs only the standard library."""
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
+from types import ModuleType
 
 from tests.support.http_server import LoopbackServer
+from tests.support.paths import ROOT
 
-E2E = Path(__file__).resolve().parent.parent / "fixtures" / "e2e"
-PLACEHOLDER = "http://newsmon.test"
-PAGES = ("fr-nordkorea.html", "zeit-klimaschutz.html", "watson-sazerac.html", "seed-copy.html")
-FEEDS = {
-    "tagesschau-feed.xml": ("tagesschau (fixture)", "tagesschau"),
-    "spiegel-feed.xml": ("SPIEGEL (fixture)", "DER SPIEGEL"),
-}
+
+def _demo_site() -> ModuleType:
+    # scripts/ is not a package: load the one module by path
+    spec = importlib.util.spec_from_file_location(
+        "newsmon_demo_site", ROOT / "scripts" / "demo_site.py"
+    )
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+_site = _demo_site()
+FEEDS: dict[str, tuple[str, str]] = _site.FEEDS
+PAGES: tuple[str, ...] = _site.PAGES
+E2E: Path = _site.E2E
+PLACEHOLDER: str = _site.PLACEHOLDER
 
 
 def serve_site(server: LoopbackServer) -> None:
     """Register the fixture pages and feeds on ``server`` (robots.txt allows all)."""
-    server.add_file("/robots.txt", b"User-agent: *\nAllow: /\n", content_type="text/plain")
-    for name in PAGES:
-        server.add_file(
-            f"/news/{name}",
-            (E2E / name).read_bytes(),
-            content_type="text/html; charset=utf-8",
-        )
-    for name in FEEDS:
-        xml = (E2E / name).read_text(encoding="utf-8").replace(PLACEHOLDER, server.base_url)
-        server.add_file(
-            f"/feeds/{name}",
-            xml.encode("utf-8"),
-            content_type="application/rss+xml; charset=utf-8",
-            etag="",
-        )
+    for path, (body, ctype) in _site.site_files(server.base_url).items():
+        # feeds without validators, as in the demo (pages keep the server's defaults)
+        extra = {"etag": ""} if path.startswith("/feeds/") else {}
+        server.add_file(path, body, content_type=ctype, **extra)
 
 
 def write_feed_list(server: LoopbackServer, path: Path) -> Path:
     """A feeds.yaml naming the site's two feeds."""
-    lines = ["feeds:"]
-    for name, (title, outlet) in FEEDS.items():
-        lines += [
-            f"  - name: {title}",
-            f"    url: {server.url('/feeds/' + name)}",
-            "    language: de",
-            f"    outlet: {outlet}",
-        ]
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    path.write_text(_site.feed_list_yaml(server.base_url), encoding="utf-8")
     return path
