@@ -144,6 +144,9 @@ def ingest(
 def _toolkit(settings: Settings) -> Toolkit:
     from pipeline.enrich.steps import Toolkit
 
+    # the compiled gazetteer is cached under NEWSMON_HOME: an unusable home is the
+    # one error to report, not a cache warning before it
+    ensure_writable_dir(settings.home, "NEWSMON_HOME")
     return Toolkit.load(settings)
 
 

@@ -59,6 +59,6 @@ def test_teaser_is_neither_a_duplicate_nor_a_story_member(settings: Settings) ->
     assert rows[2].duplicate_of == 1 and rows[2].duplicate_kind == "exact"
     # ... as a teaser it is no copy, joins no story, and is not indexed for later ones
     assert rows[3].duplicate_of is None and rows[3].story_id is None
-    assert outcome["duplicate"] is None and outcome["story_id"] is None
+    assert outcome.duplicate is None and outcome.story_id is None
     assert 3 not in banded and 1 in banded
     assert rows[3].relevant  # it still counts as about Korea and is tagged
