@@ -146,10 +146,12 @@ class Settings:
 
     @property
     def tz(self) -> ZoneInfo:
+        """The zone in which the monitor's days begin and end."""
         return ZoneInfo(self.timezone)
 
     @property
     def digests_dir(self) -> Path:
+        """Where digest files (.html, .txt, .json) and feed.atom are written."""
         return self.home / "digests"
 
     @property
@@ -163,6 +165,7 @@ class Settings:
         return self.home / "spool"
 
     def with_overrides(self, **changes: Any) -> Settings:
+        """A copy with the given fields replaced (settings are frozen)."""
         return replace(self, **changes)
 
     @classmethod

@@ -16,6 +16,8 @@ MAX_ERRORS = 200
 
 @dataclass
 class StageReport:
+    """What one stage run did: counters, errors, outputs and notes for people."""
+
     stage: str
     counts: Counter[str] = field(default_factory=Counter)
     errors: list[dict[str, str]] = field(default_factory=list)
@@ -25,9 +27,11 @@ class StageReport:
     notes: list[str] = field(default_factory=list)
 
     def add(self, key: str, n: int = 1) -> None:
+        """Add ``n`` to the counter ``key``."""
         self.counts[key] += n
 
     def error(self, kind: str, where: str, message: str) -> None:
+        """Count an error and keep it as one short line, up to MAX_ERRORS kept."""
         self.counts["errors"] += 1
         if len(self.errors) < MAX_ERRORS:
             # one line each: these end up in logs and in the digest
@@ -36,6 +40,7 @@ class StageReport:
             )
 
     def merge(self, other: StageReport) -> None:
+        """Add another report's counters, outputs, notes and errors (still capped) to this one."""
         self.counts.update(other.counts)
         self.outputs.extend(other.outputs)
         self.notes.extend(other.notes)
@@ -44,11 +49,13 @@ class StageReport:
                 self.errors.append(e)
 
     def summary_line(self) -> str:
+        """``stage: key=n, ...`` sorted by key, with the notes; "nothing to do" without counters."""
         parts = ", ".join(f"{k}={v}" for k, v in sorted(self.counts.items()))
         why = f" ({'; '.join(self.notes)})" if self.notes else ""
         return f"{self.stage}: {parts or 'nothing to do'}{why}"
 
     def to_dict(self) -> dict[str, Any]:
+        """A plain, JSON-safe copy (what a DAG task returns as its XCom)."""
         return {
             "stage": self.stage,
             "counts": dict(self.counts),

@@ -29,6 +29,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The ``newsmon`` argument parser; a bad argument raises UsageError rather than exiting."""
     p = _Parser(prog="newsmon", description="News monitor for the Korean peninsula.")
     p.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
     p.add_argument("--database-url", help="overrides NEWSMON_DATABASE_URL")
@@ -99,6 +100,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one ``newsmon`` command and return its exit status.
+
+    Bad input or a failure ends in one line on stderr (status 2 for usage, 1 otherwise); a reader
+    that closes the pipe (``newsmon export | head``) is not an error.
+    """
     try:
         args = build_parser().parse_args(argv)
         logging.basicConfig(

@@ -260,6 +260,7 @@ def trend_of(today: int, baseline: float) -> str:
 
 
 def actor_lines(counts: Iterable[ActorCount]) -> tuple[ActorLine, ...]:
+    """The actors named today, most articles first, ties by name; at most MAX_ACTORS."""
     present = [c for c in counts if c.today > 0]
     present.sort(key=lambda c: (-c.today, c.actor.name))
     return tuple(

@@ -69,6 +69,8 @@ NO_SMTP = "SMTP not configured (NEWSMON_SMTP_URL): digest written, not sent"
 
 @dataclass(frozen=True)
 class DigestReport:
+    """What run_digest did for one day: the files written and each recipient's outcome."""
+
     day: date
     stories: int
     articles: int
@@ -133,6 +135,12 @@ def run_digest(
     out_dir: Path | None = None,
     smtp_url: str | None = None,
 ) -> DigestReport:
+    """Build one day's digest, write its files and the Atom feed, and send it if asked.
+
+    Delivery failures are reported, not raised: call DigestReport.raise_for_failures to fail.
+    Nothing is sent for a day newsmon was not yet running on, without recipients or SMTP URL,
+    or on a quiet day unless NEWSMON_SEND_EMPTY_DIGEST; the notes say which.
+    """
     language = settings.digest_language
     with session_scope(engine) as session:
         data = collect_day(session, day, settings.timezone, language=language)
@@ -338,6 +346,7 @@ def _atomic_write(path: Path, data: str, mode: int = 0o644) -> Path:
 def write_digest_files(
     out: Path, day: date, text: str, html: str, payload: dict[str, Any], *, mode: int = 0o644
 ) -> tuple[Path, ...]:
+    """Write the day's .html, .txt and .json into ``out``, each replaced atomically."""
     stem = day.isoformat()
     body = json.dumps(payload, ensure_ascii=False, indent=1)
     return (

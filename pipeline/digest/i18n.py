@@ -34,6 +34,7 @@ _SHORT = {"de": "dd.MM.y", "en": "y-MM-dd"}
 
 
 def check_language(language: str) -> str:
+    """Return ``language`` if it is a digest language, else raise ValueError."""
     if language not in LANGUAGES:
         raise ValueError(f"digest language must be one of {LANGUAGES}, got {language!r}")
     return language
@@ -60,19 +61,24 @@ class Formats:
         self.locale = Locale.parse(_LOCALES[language])
 
     def number(self, n: float) -> str:
+        """A number with the locale's grouping and decimal signs."""
         return format_decimal(n, locale=self.locale)
 
     def decimal1(self, x: float) -> str:
+        """A number with exactly one decimal place, in the locale's notation."""
         return format_decimal(x, format="0.0", locale=self.locale)
 
     def date_long(self, day: date) -> str:
+        """The day written out with its weekday ("Mittwoch, 1. Januar 2020")."""
         return format_date(day, _LONG[self.language], locale=self.locale)
 
     def date_short(self, when: date | datetime) -> str:
+        """The day in short numeric form (German dd.MM.y, English ISO); a time is dropped."""
         day = when.date() if isinstance(when, datetime) else when
         return format_date(day, _SHORT[self.language], locale=self.locale)
 
     def time(self, when: datetime) -> str:
+        """Hours and minutes on the 24-hour clock, in the zone ``when`` already carries."""
         return when.strftime("%H:%M")  # 24-hour clock in both languages
 
     def when(self, when: datetime) -> str:

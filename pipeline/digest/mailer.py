@@ -68,6 +68,7 @@ def message_id(day: date, recipient: str, send_count: int, domain: str) -> str:
 
 
 def domain_of(address: str | None) -> str:
+    """The domain part of an address, or ``newsmon.invalid`` when there is none."""
     if address and "@" in address:
         return address.rsplit("@", 1)[1].strip(" >") or "newsmon.invalid"
     return "newsmon.invalid"

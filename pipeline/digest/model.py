@@ -16,6 +16,8 @@ from datetime import date, datetime
 
 @dataclass(frozen=True)
 class ActorRef:
+    """An actor as the digest shows it."""
+
     id: str
     name: str  # in the digest's language where the gazetteer has one
     type: str
@@ -48,6 +50,7 @@ class ArticleItem:
 
     @property
     def when(self) -> datetime:
+        """Publication time if known, else fetch time."""
         return self.published_at or self.fetched_at
 
 
@@ -66,6 +69,8 @@ class KnownRef:
 
 @dataclass(frozen=True)
 class ActorCount:
+    """How many of the day's articles name an actor, against its usual daily level."""
+
     actor: ActorRef
     today: int  # distinct original articles of the day naming the actor
     baseline: float  # mean daily articles over the previous baseline_days
@@ -73,6 +78,8 @@ class ActorCount:
 
 @dataclass(frozen=True)
 class NewName:
+    """A name first seen that day that looks like an actor but is not in the gazetteer yet."""
+
     name: str
     mentions: int
     evidence: str | None = None
@@ -81,6 +88,8 @@ class NewName:
 
 @dataclass(frozen=True)
 class FeedProblem:
+    """A feed with a problem (failing, quiet, unextracted pages, backlog) for the health section."""
+
     name: str
     url: str
     detail: str  # technical detail (logs, JSON); the email shows ``error`` as a sentence
@@ -91,6 +100,8 @@ class FeedProblem:
 
 @dataclass(frozen=True)
 class Health:
+    """How the monitor itself fared in the day's window: counts, failing feeds, state."""
+
     seen: int = 0  # articles stored in the window, relevant or not
     kept: int = 0  # relevant ones
     duplicates: int = 0  # relevant ones that repeat another article
@@ -117,15 +128,19 @@ class Health:
 
     @property
     def failed(self) -> bool:
+        """Whether the day counts as failed (see ``failures``)."""
         return self.state == "failed"
 
     @property
     def not_started(self) -> bool:
+        """Whether the day ended before newsmon's first successful poll."""
         return self.state == "not-started"
 
 
 @dataclass(frozen=True)
 class DayInput:
+    """Everything the digest of one day is built from (filled by pipeline.digest.collect)."""
+
     day: date
     timezone: str
     start: datetime  # UTC, inclusive
@@ -144,6 +159,8 @@ class DayInput:
 
 @dataclass(frozen=True)
 class SourceLink:
+    """One article as a story lists it: outlet, time, link."""
+
     outlet: str
     when: datetime
     url: str
@@ -156,6 +173,8 @@ class SourceLink:
 
 @dataclass(frozen=True)
 class StoryBlock:
+    """One story of the digest: headline, lead, actors and its sources."""
+
     key: str
     headline: str
     lead: str
@@ -176,6 +195,8 @@ class StoryBlock:
 
 @dataclass(frozen=True)
 class ActorLine:
+    """An actor of the day with its count, baseline and trend."""
+
     actor: ActorRef
     today: int
     baseline: float
@@ -184,6 +205,8 @@ class ActorLine:
 
 @dataclass(frozen=True)
 class DailyDigest:
+    """One day's digest, ready to render as text, HTML and JSON."""
+
     day: date
     timezone: str
     stories: tuple[StoryBlock, ...]
@@ -198,6 +221,7 @@ class DailyDigest:
 
     @property
     def story_count(self) -> int:
+        """New stories and follow-ups together."""
         return len(self.stories) + len(self.follow_ups)
 
     @property
@@ -207,9 +231,11 @@ class DailyDigest:
 
     @property
     def full_articles(self) -> int:
+        """Articles shown that were read in full, not kept from a feed summary only."""
         return self.articles - self.teasers
 
     @property
     def top_headline(self) -> str | None:
+        """The headline of the highest-scoring story, follow-ups included; None without stories."""
         ranked = sorted(self.stories + self.follow_ups, key=lambda s: -s.score)
         return ranked[0].headline if ranked else None

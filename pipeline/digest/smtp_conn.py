@@ -30,6 +30,8 @@ WATCHDOG_GRACE = 0.25
 
 @dataclass(frozen=True)
 class SmtpConfig:
+    """Where and how to send mail, as read from NEWSMON_SMTP_URL."""
+
     host: str
     port: int
     username: str | None = None
@@ -41,6 +43,7 @@ class SmtpConfig:
     cafile: str | None = None
 
     def redacted(self) -> str:
+        """The URL without the password, fit for logs and messages (query options left out)."""
         who = f"{self.username}:***@" if self.username else ""
         scheme = "smtps" if self.security == "tls" else "smtp"
         return f"{scheme}://{who}{self.host}:{self.port}"

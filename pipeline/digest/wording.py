@@ -32,6 +32,7 @@ class Words:
 
     @classmethod
     def of(cls, language: str, timezone: str) -> Words:
+        """The words of ``language``, with times shown in ``timezone``."""
         return cls(translations(language), Formats(language), ZoneInfo(timezone))
 
     def n(self, singular: str, plural: str, n: int) -> str:
@@ -39,6 +40,7 @@ class Words:
         return self.tr.ngettext(singular, plural, n) % {"num": self.fmt.number(n)}
 
     def at(self, when: datetime | None) -> str:
+        """A time in the digest's zone, date included; "never" for None."""
         if when is None:
             return self.tr.gettext("never")
         return self.fmt.when(when.astimezone(self.zone))
@@ -111,6 +113,7 @@ def opening(d: DailyDigest, language: str) -> list[str]:
 
 
 def intro(d: DailyDigest, w: Words) -> str:
+    """The opening line of a normal day: stories, full articles and any teasers counted."""
     stories = w.n("%(num)s story", "%(num)s stories", d.story_count)
     articles = w.n("from %(num)s article", "from %(num)s articles", d.full_articles)
     line = f"{stories} {articles}"

@@ -17,6 +17,8 @@ MAX_SUMMARY_CHARS = 5000
 
 @dataclass(frozen=True)
 class FeedEntry:
+    """One item of a feed, whatever its format: the link to fetch and what the feed says of it."""
+
     url: str  # normalised absolute http(s) URL
     title: str | None
     summary: str | None  # plain text (HTML stripped)
@@ -27,6 +29,8 @@ class FeedEntry:
 
 @dataclass(frozen=True)
 class ParsedFeed:
+    """A feed as read: its title and link, the usable entries, and any parse trouble."""
+
     title: str | None
     link: str | None
     entries: tuple[FeedEntry, ...]

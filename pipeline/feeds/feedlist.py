@@ -38,6 +38,8 @@ from pipeline.net.urls import normalize_url
 
 @dataclass(frozen=True)
 class FeedSource:
+    """One configured feed, as the feed list (YAML or OPML) declares it."""
+
     name: str
     url: str
     language: str | None
@@ -98,6 +100,12 @@ def load_feed_list(path: Path) -> list[FeedSource]:
 
 
 def parse_yaml(data: bytes, path: str = "<yaml>") -> list[FeedSource]:
+    """The feeds of a YAML document: a list, or a mapping with a ``feeds:`` list.
+
+    A bare URL is a feed, and other feed tools' key spellings are accepted; an unknown key, a bad
+    value or a duplicate URL raises ConfigError with its line. An empty list is returned as is
+    (load_feed_list rejects it).
+    """
     try:
         doc = yaml.load(data.decode("utf-8"), Loader=_LineLoader)
     except UnicodeDecodeError as exc:

@@ -35,6 +35,8 @@ QUIET_FACTOR = 8
 
 @dataclass(frozen=True)
 class HealthState:
+    """A feed's standing between polls: failure debt, failures in a row, poll interval."""
+
     failure_score: float
     consecutive_failures: int
     poll_interval_s: int
@@ -42,6 +44,8 @@ class HealthState:
 
 @dataclass(frozen=True)
 class HealthUpdate:
+    """The outcome of one poll: the new state, when to poll next, and why to disable (if so)."""
+
     state: HealthState
     next_poll_at: datetime
     disable_reason: str | None

@@ -19,10 +19,16 @@ VERSION_PREFIX = "https://jsonfeed.org/version/"
 
 
 def looks_like_json_feed(body: bytes) -> bool:
+    """Whether the body starts like a JSON object (a BOM and white space skipped)."""
     return body.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] == b"{"
 
 
 def parse_json_feed(body: bytes, *, url: str, max_entries: int = 2000) -> ParsedFeed:
+    """A JSON Feed body as a ParsedFeed; FeedParseError when it is no JSON Feed.
+
+    Items without a usable link and repeated URLs are dropped and at most ``max_entries`` items are
+    read; ``error`` notes what was skipped or truncated.
+    """
     try:
         doc = json.loads(body.decode("utf-8-sig"))
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:

@@ -27,12 +27,16 @@ MAX_SITEMAP_URLS = 50_000  # the sitemaps.org limit per file
 
 @dataclass(frozen=True)
 class SitemapRef:
+    """A child sitemap named by a sitemap index, with its last change if given."""
+
     url: str
     lastmod: datetime | None
 
 
 @dataclass(frozen=True)
 class Sitemap:
+    """A parsed sitemap: entries of a ``<urlset>``, children of a ``<sitemapindex>``."""
+
     entries: tuple[FeedEntry, ...]
     children: tuple[SitemapRef, ...]
     error: str | None = None  # set when the XML broke off after some entries

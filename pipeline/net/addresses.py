@@ -85,11 +85,13 @@ class AddressPolicy:
         self._locks: dict[str, asyncio.Lock] = {}
 
     def allowed(self, ip: IPAddress) -> bool:
+        """Whether ``ip`` may be connected to: allow-listed, else public."""
         if any(ip.version == net.version and ip in net for net in self.allow):
             return True
         return is_public(ip)
 
     def pinned(self, host: str) -> tuple[str, ...] | None:
+        """The checked addresses of ``host``; None until resolve has passed it."""
         return self._pins.get(host)
 
     async def resolve(self, url: str) -> tuple[str, ...]:
@@ -154,6 +156,7 @@ class PinnedBackend(httpcore.AsyncNetworkBackend):
         local_address: str | None = None,
         socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
     ) -> httpcore.AsyncNetworkStream:
+        """Connect to the first pinned address of ``host`` that answers; refuse unchecked hosts."""
         addrs = self._policy.pinned(host.lower())
         if not addrs:
             # Only reachable if a caller bypassed Fetcher's policy check.
@@ -175,7 +178,9 @@ class PinnedBackend(httpcore.AsyncNetworkBackend):
         timeout: float | None = None,
         socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
     ) -> httpcore.AsyncNetworkStream:
+        """Refused: a fetch never goes over a Unix socket."""
         raise httpcore.ConnectError("unix sockets are not allowed")
 
     async def sleep(self, seconds: float) -> None:
+        """Sleep on the wrapped AnyIO backend."""
         await self._inner.sleep(seconds)

@@ -58,6 +58,8 @@ _ACCEPT = {
 
 @dataclass(frozen=True)
 class FetchRequest:
+    """One URL to fetch, with the validators and body hash of the last fetch of it."""
+
     url: str
     kind: str = "page"  # "page" | "feed" | "sitemap"
     etag: str | None = None
@@ -151,6 +153,12 @@ class Fetcher:
     # -- public ----------------------------------------------------------------
 
     async def fetch(self, req: FetchRequest) -> FetchResult:
+        """Fetch one URL, following redirects; every hop is checked before it is requested.
+
+        Each hop must pass robots.txt (pages only, when respected), the host's back-off and the
+        address policy, and waits for its polite slot. Any failure raises a FetchError subclass; a
+        304 or an unchanged body returns with ``not_modified``.
+        """
         if req.kind not in KINDS:
             raise ValueError(f"unknown fetch kind {req.kind!r}")
         s = self.settings

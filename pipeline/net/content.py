@@ -59,6 +59,7 @@ class Inflater:
         return b"".join(out)
 
     def feed(self, data: bytes) -> bytes:
+        """Decode the next chunk through every content encoding; ResponseTooLarge past the cap."""
         for stage in self._stages:
             data = self._run(stage, data, self.cap - self.total + 1)
         self.total += len(data)

@@ -24,6 +24,8 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
 
 @dataclass
 class HostSlot:
+    """One host's share of the fetcher: its connection limit, start spacing and back-off."""
+
     sem: asyncio.Semaphore
     lock: asyncio.Lock
     delay: float

@@ -29,6 +29,10 @@ class RobotsRules:
 
     @classmethod
     def parse(cls, text: str, user_agent: str) -> RobotsRules:
+        """The rules of a robots.txt body for ``user_agent``'s product token.
+
+        A Crawl-delay is capped at MAX_CRAWL_DELAY; one that is not a number is ignored.
+        """
         rp = RobotFileParser()
         rp.parse(text.splitlines())
         agent = agent_token(user_agent)
@@ -43,13 +47,16 @@ class RobotsRules:
 
     @classmethod
     def allow_all(cls) -> RobotsRules:
+        """No rules: everything allowed (robots.txt answered 4xx or was unusable)."""
         return cls(None)
 
     def allowed(self, url: str) -> bool:
+        """Whether the rules let our agent fetch ``url``."""
         if self.parser is None:
             return True
         return self.parser.can_fetch(self.agent, url)
 
     @property
     def crawl_delay(self) -> float | None:
+        """Seconds between requests the host asks of our agent (capped), or None."""
         return self._delay

@@ -74,6 +74,7 @@ _PCT = re.compile(r"%[0-9a-fA-F]{2}")
 
 
 def is_tracking_param(name: str) -> bool:
+    """Whether a query parameter only tracks the visit (utm_*, fbclid, ...) and can be dropped."""
     n = name.lower()
     return n in TRACKING_PARAMS or n.startswith(TRACKING_PREFIXES)
 

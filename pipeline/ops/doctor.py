@@ -33,6 +33,7 @@ class Check:
     detail: str
 
     def line(self) -> str:
+        """The check as one report line: ``ok`` or ``FAIL``, name, detail."""
         return f"{'ok  ' if self.ok else 'FAIL'}  {self.name:<9} {self.detail}"
 
 
