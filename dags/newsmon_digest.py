@@ -116,6 +116,8 @@ def _deadline() -> DeadlineAlert | None:
     deadline=_deadline(),
 )
 def newsmon_digest() -> None:
+    """Daily digest DAG: one task that builds a day's digest and emails it when sending is on."""
+
     # names the task instance after its digest day (UI, REST API: rendered_map_index)
     @task(outlets=[Asset(DIGESTS_URI)], map_index_template=DAY_LABEL)
     def build_digest() -> dict[str, Any]:

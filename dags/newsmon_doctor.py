@@ -37,6 +37,8 @@ for it does nothing.
     doc_md=DOC,
 )
 def newsmon_doctor() -> None:
+    """Manual-only DAG: one task that runs the ``newsmon doctor`` checks, failing if one fails."""
+
     @task
     def doctor() -> list[str]:
         from pipeline.ops.doctor import raise_for_failures, run_checks

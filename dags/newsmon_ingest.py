@@ -67,6 +67,8 @@ logs a one-line summary (feeds polled, new entries, stored, duplicates, failed).
     doc_md=DOC,
 )
 def newsmon_ingest() -> None:
+    """Ingest DAG: sharded live polling for current runs, window reprocessing for past ones."""
+
     @task.branch
     def choose_mode() -> str:
         """Live polling for current runs, window reprocessing for past windows."""

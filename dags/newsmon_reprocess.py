@@ -81,6 +81,8 @@ PARAMS = {
     doc_md=DOC,
 )
 def newsmon_reprocess() -> None:
+    """Reprocess DAG: re-enrich a window's stored pages (scheduled runs are skipped)."""
+
     @task
     def reprocess() -> dict[str, Any]:
         from pipeline import stages

@@ -85,6 +85,7 @@ def sqlite_file(url: URL) -> Path | None:
 
 
 def corrupt_message(path: Path | str, why: str) -> str:
+    """The DatabaseCorrupt message for ``path``: what is wrong and how to recover."""
     return (
         f"the SQLite database {path} is damaged ({why}); newsmon will not write to it: "
         f"{BACKUP_HINT}, or move the file away and run 'newsmon init' to start empty"
@@ -216,6 +217,7 @@ def session_scope(engine: Engine) -> Iterator[Session]:
 
 
 def alembic_config(url: str) -> Any:
+    """Alembic Config for newsmon's migrations on ``url``, built in code (no alembic.ini)."""
     from alembic.config import Config
 
     cfg = Config()

@@ -28,6 +28,7 @@ def export_row(
     story: Story | None = None,
     history: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
+    """One article's export dict (README: the export fields); ``text`` only if ``with_text``."""
     row: dict[str, Any] = {
         "id": article.id,
         "url": article.url,

@@ -27,6 +27,8 @@ MAX_CANDIDATES = 50
 
 @dataclass(frozen=True)
 class NearCandidate:
+    """A stored article sharing bands with the probe, with the signature to verify it on."""
+
     article_id: int
     shared_bands: int
     signature: bytes
@@ -68,6 +70,7 @@ def _insert_ignore_stmt(session: Session) -> Any:
 
 
 def remove(session: Session, article_id: int) -> None:
+    """Take an article out of the near-duplicate index (its fingerprint and band keys)."""
     session.execute(delete(LshBand).where(col(LshBand.article_id) == article_id))
     session.execute(delete(Fingerprint).where(col(Fingerprint.article_id) == article_id))
 
@@ -109,11 +112,13 @@ def candidates(
 
 
 def fingerprint_of(session: Session, article_id: int) -> tuple[bytes, int] | None:
+    """An article's stored (signature, shingle count), None if it has no fingerprint."""
     row = session.get(Fingerprint, article_id)
     return None if row is None else (bytes(row.signature), row.shingles)
 
 
 def band_count(session: Session, article_id: int) -> int:
+    """How many band keys an article has in the index (0: no lookup can find it)."""
     return int(
         session.execute(
             select(func.count()).where(col(LshBand.article_id) == article_id)

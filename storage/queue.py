@@ -45,6 +45,7 @@ class Backlog:
 
     @property
     def total(self) -> int:
+        """All open pages of the feed, due or waiting."""
         return self.due + self.waiting
 
 

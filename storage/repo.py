@@ -34,35 +34,56 @@ class FeedSpec(Protocol):
     """
 
     @property
-    def url(self) -> str: ...
+    def url(self) -> str:
+        """The feed's URL (its key in the feed table)."""
+
     @property
-    def name(self) -> str: ...
+    def name(self) -> str:
+        """Display name."""
+
     @property
-    def language(self) -> str | None: ...
+    def language(self) -> str | None:
+        """Language of the feed's articles, if known."""
+
     @property
-    def outlet(self) -> str | None: ...
+    def outlet(self) -> str | None:
+        """The publisher, if given."""
+
     @property
-    def tags(self) -> Sequence[str]: ...
+    def tags(self) -> Sequence[str]:
+        """Free-form tags."""
+
     @property
-    def sitemap(self) -> str | None: ...
+    def sitemap(self) -> str | None:
+        """News sitemap URL that backfills re-read the feed's past from, if any."""
+
     @property
-    def poll_minutes(self) -> int | None: ...
+    def poll_minutes(self) -> int | None:
+        """Polling interval in minutes; None keeps the stored one."""
 
 
 class ActorSpec(Protocol):
     """What storage needs of a gazetteer actor (pipeline.enrich.gazetteer.Actor has it)."""
 
     @property
-    def id(self) -> str: ...
+    def id(self) -> str:
+        """Gazetteer id (the actor table's key)."""
+
     @property
-    def name(self) -> str: ...
+    def name(self) -> str:
+        """Canonical name."""
+
     @property
-    def type(self) -> str: ...
+    def type(self) -> str:
+        """Actor type: person, state, organisation or place."""
+
     @property
-    def country(self) -> str | None: ...
+    def country(self) -> str | None:
+        """Country code ("KOR"), if any."""
 
 
 def utcnow() -> datetime:
+    """The current time, aware, in UTC."""
     return datetime.now(UTC)
 
 
@@ -163,6 +184,7 @@ def add_entry(session: Session, values: Mapping[str, Any]) -> bool:
 def due_entries(
     session: Session, now: datetime, *, feed_ids: Sequence[int] | None = None, limit: int = 500
 ) -> list[Entry]:
+    """Open (pending or failed) entries due at ``now``, lowest id first, at most ``limit``."""
     stmt = select(Entry).where(
         col(Entry.status).in_(("pending", "failed")),
         or_(col(Entry.next_attempt_at).is_(None), col(Entry.next_attempt_at) <= now),
@@ -176,12 +198,14 @@ def due_entries(
 
 
 def article_by_url(session: Session, url: str) -> Article | None:
+    """The article stored under exactly this URL, if any."""
     return session.exec(select(Article).where(Article.url == url)).first()
 
 
 def earliest_by_canonical(
     session: Session, canonical_url: str, exclude: int | None
 ) -> Article | None:
+    """The earliest known article (seeds first) with this canonical URL, other than ``exclude``."""
     stmt = select(Article).where(Article.canonical_url == canonical_url)
     if exclude is not None:
         stmt = stmt.where(Article.id != exclude)
@@ -189,6 +213,7 @@ def earliest_by_canonical(
 
 
 def earliest_by_text_hash(session: Session, text_hash: str, exclude: int | None) -> Article | None:
+    """The earliest known article (seeds first) with this text hash, other than ``exclude``."""
     if not text_hash:
         return None
     stmt = select(Article).where(Article.text_hash == text_hash)
@@ -255,6 +280,7 @@ def sync_actors(session: Session, actors: Iterable[ActorSpec]) -> int:
 def replace_mentions(
     session: Session, article_id: int, mentions: Iterable[Mapping[str, Any]]
 ) -> int:
+    """Replace an article's actor mentions with ``mentions``; returns how many were given."""
     session.execute(delete(Mention).where(col(Mention.article_id) == article_id))
     n = 0
     for m in mentions:
@@ -268,6 +294,11 @@ def replace_mentions(
 def record_candidates(
     session: Session, article_id: int, candidates: Iterable[tuple[str, str]], now: datetime
 ) -> None:
+    """Count the actor candidates (name, evidence) seen in an article, one row per name.
+
+    A new name gets a row; a known name one mention more, keeping the evidence and
+    example article of its first sighting.
+    """
     for name, evidence in candidates:
         inserted = insert_ignore(
             session,

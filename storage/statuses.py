@@ -70,9 +70,11 @@ class EnumText(TypeDecorator[StrEnum]):
         self.enum = enum
 
     def process_bind_param(self, value: Any, dialect: Dialect) -> str | None:
+        """Validate the value against the enum on write (ValueError outside its vocabulary)."""
         if value is None:
             return None
         return str(self.enum(value))  # ValueError on a value outside the vocabulary
 
     def process_result_value(self, value: Any, dialect: Dialect) -> StrEnum | None:
+        """The stored string as an enum member."""
         return None if value is None else self.enum(value)

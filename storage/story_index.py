@@ -40,6 +40,7 @@ def _dialect_insert(session: Session, table: Any) -> Any:
 
 
 def stored_features(session: Session, article_id: int) -> dict[str, Any] | None:
+    """One article's stored story features, None if it has none."""
     # a SELECT, not session.get: rows are written with core upserts, which the
     # session's identity map would not see
     data = session.execute(
@@ -51,6 +52,7 @@ def stored_features(session: Session, article_id: int) -> dict[str, Any] | None:
 
 
 def features_of(session: Session, article_ids: Sequence[int]) -> dict[int, dict[str, Any]]:
+    """Stored story features by article id; articles without features are left out."""
     out: dict[int, dict[str, Any]] = {}
     ids = list(article_ids)
     for i in range(0, len(ids), 500):
@@ -177,6 +179,7 @@ def sharing_pairs(
 
 
 def add_keys(session: Session, story_id: int, key_hashes: Iterable[int]) -> None:
+    """Add candidate keys to a story; keys it already has are skipped."""
     rows = [{"key": k, "story_id": story_id} for k in sorted(set(key_hashes))]
     if rows:
         stmt = _dialect_insert(session, StoryKey.__table__)  # type: ignore[attr-defined]
@@ -209,6 +212,7 @@ def record(
     at: datetime,
     score: float | None = None,
 ) -> None:
+    """Append an event (merge, split, follow_up) to the story history that export shows."""
     session.add(
         StoryEvent(
             kind=kind,

@@ -30,6 +30,8 @@ __all__ = [
 
 @dataclass(frozen=True)
 class ActorMatch:
+    """One actor mention: its span in the text, the text there, and how the actor was chosen."""
+
     actor_id: str
     start: int
     end: int
@@ -39,6 +41,8 @@ class ActorMatch:
 
 @dataclass(frozen=True)
 class NameCandidate:
+    """A name that looks like an actor but is not in the gazetteer, and why it was picked up."""
+
     name: str
     start: int
     end: int

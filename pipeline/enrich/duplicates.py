@@ -23,6 +23,8 @@ from storage.statuses import DuplicateKind
 
 @dataclass(frozen=True)
 class Verdict:
+    """Outcome of ``find_duplicate``: the kind of duplicate and its root, or not a duplicate."""
+
     kind: DuplicateKind | None
     of: int | None  # id of the earliest known version (root of the duplicate chain)
     evidence: dict[str, object] = field(default_factory=dict)

@@ -92,6 +92,7 @@ def content_hash(text: str) -> str:
 
 
 def words(text: str) -> list[str]:
+    """The words of the normalised text, in order."""
     return normalize_text(text).split()
 
 
@@ -139,6 +140,7 @@ class TextFingerprint:
     shingles: int
 
     def values(self) -> npt.NDArray[np.uint32]:
+        """The signature as NUM_PERM uint32 values (a read-only view of the bytes, no copy)."""
         return np.frombuffer(self.signature, dtype="<u4")
 
 
@@ -204,6 +206,8 @@ def exact_jaccard(a: str, b: str) -> float:
 
 @dataclass(frozen=True)
 class NearMatch:
+    """Outcome of ``compare``: the verdict and the Jaccard and containment estimates behind it."""
+
     jaccard: float
     containment: float
     is_duplicate: bool

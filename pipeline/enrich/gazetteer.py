@@ -23,16 +23,21 @@ _LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 @dataclass(frozen=True)
 class Role:
+    """A title held from ``start`` until ``end`` (exclusive); None leaves that side open."""
+
     title: str
     start: dt.date | None
     end: dt.date | None
 
     def active_on(self, day: dt.date) -> bool:
+        """Whether the role is held on ``day``."""
         return (self.start is None or self.start <= day) and (self.end is None or day < self.end)
 
 
 @dataclass(frozen=True)
 class Actor:
+    """One gazetteer entry: a person, state, organisation or place and the names it goes by."""
+
     id: str
     name: str
     type: str  # "person" | "state" | "organisation" | "place"
@@ -48,6 +53,12 @@ class Actor:
 
 @dataclass
 class Gazetteer:
+    """Actors by id and blocker phrases.
+
+    The alias matcher is built on first use (pipeline.enrich.actors) and kept on the
+    instance, so one loaded gazetteer builds it once.
+    """
+
     actors: dict[str, Actor]
     # Phrases that swallow an alias inside them ("Washington Post"); they tag nothing.
     blockers: frozenset[str] = frozenset()
@@ -55,6 +66,7 @@ class Gazetteer:
 
     @classmethod
     def from_actors(cls, actors: Iterable[Actor], blockers: Iterable[str] = ()) -> Gazetteer:
+        """Index ``actors`` by id; ConfigError on a duplicate id."""
         by_id: dict[str, Actor] = {}
         for actor in actors:
             if actor.id in by_id:
@@ -64,6 +76,7 @@ class Gazetteer:
 
     @classmethod
     def load(cls, path: Path) -> Gazetteer:
+        """The gazetteer in a YAML file; ConfigError names the file (and line) if unusable."""
         where = str(path)
         try:
             text = Path(path).read_text(encoding="utf-8")

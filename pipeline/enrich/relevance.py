@@ -36,6 +36,8 @@ class Term:
 
 @dataclass(frozen=True)
 class RelevanceRules:
+    """Compiled relevance rules: the terms, the scoring parameters and one matcher for all terms."""
+
     terms: tuple[Term, ...]
     threshold: float
     title_weight: float
@@ -54,6 +56,8 @@ class RelevanceRules:
 
 @dataclass(frozen=True)
 class Relevance:
+    """An article's score, whether it is relevant, and the evidence behind the score."""
+
     score: float
     relevant: bool
     #: JSON-serialisable: {"term", "field" ("title"|"lead"|"text"), "count", "weight", "points"}
@@ -158,6 +162,7 @@ def _literal_prefix(pattern: str) -> str:
 
 
 def parse_rules(source: str, path: str = "<relevance rules>") -> RelevanceRules:
+    """Rules from YAML text; ConfigError(path=, line=) when it is malformed or invalid."""
     try:
         raw = yaml.safe_load(source)
     except yaml.YAMLError as exc:

@@ -50,6 +50,12 @@ def reprocess_articles(
     now: datetime,
     report: StageReport,
 ) -> None:
+    """Re-extract (if ``steps`` has "extract") and re-enrich each article in its own transaction.
+
+    An article that fails is logged, recorded in ``report`` and skipped; a NewsmonError
+    (database trouble) propagates, so the task is retried as a whole. Ids no longer stored
+    are skipped.
+    """
     for article_id in ids:
         try:
             with session_scope(engine) as session:

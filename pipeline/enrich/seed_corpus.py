@@ -25,6 +25,8 @@ _MAX_PLACE_WORDS = 4
 
 @dataclass(frozen=True)
 class SeedArticle:
+    """One seed text as delivered, with what its header and the manifest say about it."""
+
     name: str
     raw_text: str
     body: str  # the text without the header, not yet cleaned of boilerplate

@@ -18,6 +18,7 @@ from storage.models import Article
 
 
 def load_seed_articles(engine: Engine, settings: Settings) -> StageReport:
+    """Store each seed as an enriched article (or update it); an unchanged seed is left alone."""
     report = StageReport("seeds")
     kit = Toolkit.load(settings)
     now = datetime.now(UTC)

@@ -49,11 +49,17 @@ class RuleSet:
 
 @dataclass(frozen=True)
 class BoilerplateRules:
+    """Every boilerplate rule set: the common one, one per language and one per site."""
+
     common: RuleSet
     languages: dict[str, RuleSet]
     sites: dict[str, RuleSet]
 
     def applicable(self, language: str | None, site: str | None) -> list[RuleSet]:
+        """The rule sets for a text: common, its language's (all when it is unknown), its site's.
+
+        A site's rules also apply to its subdomains; a language without rules adds none.
+        """
         chosen = [self.common]
         if language is None:
             chosen.extend(self.languages.values())

@@ -64,6 +64,7 @@ class PageDate:
 
     @property
     def utc(self) -> datetime | None:
+        """The chosen date in UTC (None when no date was found)."""
         return self.local.astimezone(UTC) if self.local else None
 
 

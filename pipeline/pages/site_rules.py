@@ -39,6 +39,7 @@ class Layout:
 
     @property
     def name(self) -> str:
+        """The extraction method recorded for text from this layout (``site:<site>@<since>``)."""
         return f"site:{self.site}@{self.since.isoformat()}"
 
 
