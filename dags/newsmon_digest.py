@@ -23,24 +23,12 @@ from airflow.sdk.definitions.deadline import DeadlineAlert, DeadlineReference
 DOC = """
 ### newsmon_digest
 
-Builds the digest of one day (local time, `NEWSMON_TIMEZONE`, default
-Europe/Berlin) from the stored articles, writes it (HTML + text) to
-`$NEWSMON_HOME/digests/` and emails it.
-
-* **Scheduled runs**: daily at 07:00 local time. The run's data interval is
-  07:00 of day D to 07:00 of day D+1, and the digest covers day D, i.e. the
-  previous day as seen at 07:00. It is sent to `NEWSMON_DIGEST_TO` when an SMTP
-  connection (`newsmon_smtp`) or `NEWSMON_SMTP_URL` is configured.
-* **Manual runs** (Trigger): the form asks for the *date* (default: yesterday),
-  *recipients* (default: `NEWSMON_DIGEST_TO`), *send*, *dry run* and *resend*.
-* **Backfill** (Trigger -> Backfill, a date range): each day's digest is
-  rebuilt from what is stored. A backfill sends **only** when its run
-  parameters say `"send": true`; otherwise it just writes the files.
-
-A digest is never sent twice to the same recipient for the same day (the
-database records every delivery), unless *resend* is set. A deadline alert
-fires when a scheduled run has not finished within
-`NEWSMON_DIGEST_DEADLINE_MINUTES` (default 60) of being queued.
+The digest of one local day (`NEWSMON_TIMEZONE`) from stored articles, written to
+`$NEWSMON_HOME/digests/` and emailed. **Scheduled** daily at 07:00 local time (the UI shows
+UTC) for the previous day; **manual** runs ask for date, recipients, send, dry run, resend;
+a **backfill** rebuilds past days and sends only with `"send": true`. Never sent twice to a
+recipient for a day unless *resend*; a deadline alert fires after
+`NEWSMON_DIGEST_DEADLINE_MINUTES` (default 60). See docs/airflow.md.
 """
 
 DAY_LABEL = "digest of {{ digest_day | default('(day not yet known)') }}"
@@ -68,17 +56,9 @@ PARAMS = {
         description="Email the digest. Empty: scheduled and manual runs send, backfill runs do "
         "not.",
     ),
-    "dry_run": Param(
-        False,
-        type="boolean",
-        title="Dry run",
-        description="Build and write the digest but never send it.",
-    ),
+    "dry_run": Param(False, type="boolean", title="Dry run", description="Write, never send."),
     "resend": Param(
-        False,
-        type="boolean",
-        title="Resend",
-        description="Send again to recipients who already received this day's digest.",
+        False, type="boolean", title="Resend", description="Send again to who already got it."
     ),
 }
 
@@ -122,7 +102,7 @@ def newsmon_digest() -> None:
     @task(outlets=[Asset(DIGESTS_URI)], map_index_template=DAY_LABEL)
     def build_digest() -> dict[str, Any]:
         from pipeline import stages
-        from pipeline.digest.deliver import should_send
+        from pipeline.digest.policy import plan_delivery
         from pipeline.windows import run_digest_day
 
         ctx = get_current_context()
@@ -137,16 +117,15 @@ def newsmon_digest() -> None:
             now=datetime.now(UTC),
             param_date=params.get("date"),
         )
-        send = should_send(
-            run_type=run_type_of(run), send=params.get("send"), dry_run=bool(params.get("dry_run"))
+        send, recipients, why_not = plan_delivery(
+            settings,
+            run_type=run_type_of(run),
+            send=params.get("send"),
+            dry_run=bool(params.get("dry_run")),
+            recipients=params.get("recipients") or (),
         )
-        recipients = list(params.get("recipients") or settings.digest_to)
-        if send and not settings.smtp_url:
-            print("SMTP is not configured (connection newsmon_smtp / NEWSMON_SMTP_URL): not sent")
-            send = False
-        if send and not recipients:
-            print("no recipients (param or NEWSMON_DIGEST_TO): not sent")
-            send = False
+        if why_not:
+            print(f"{why_not}: not sent")
         ctx["digest_day"] = day.isoformat()  # type: ignore[typeddict-unknown-key]
         print(f"digest of {day.isoformat()}: send={send} recipients={len(recipients)}")
         report = stages.digest(

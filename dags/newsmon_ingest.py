@@ -31,9 +31,8 @@ Polls the RSS/Atom feeds of the feed list (`NEWSMON_FEEDS`), fetches the pages
 of new entries, extracts the text, keeps Korea-related articles, marks
 duplicates, tags actors and stores everything in newsmon's database.
 
-* **Scheduled runs** (every 30 minutes; `NEWSMON_INGEST_SCHEDULE` changes the
-  cron expression): `plan_shards` splits the enabled feeds into
-  `NEWSMON_INGEST_SHARDS` shards (default 4), `ingest_shard` polls one shard per
+* **Scheduled runs** (every 30 minutes, `NEWSMON_INGEST_SCHEDULE`): `plan_shards` splits the
+  enabled feeds into `NEWSMON_INGEST_SHARDS` shards (default 4), `ingest_shard` polls one shard per
   mapped task (pool `newsmon_http`), then `process_pending` retries page fetches
   that failed earlier. `announce_articles` updates the Asset
   `newsmon://articles` when new articles were stored (it is *skipped*
@@ -44,9 +43,8 @@ duplicates, tags actors and stores everything in newsmon's database.
   configures one, and the stored articles of the window are re-enriched.
   Known pages are never fetched again; nothing is duplicated.
 
-Transient errors (timeouts, 5xx, a locked database) are retried with
-exponential backoff; permanent ones (bad configuration) fail at once. Each task
-logs a one-line summary (feeds polled, new entries, stored, duplicates, failed).
+Transient errors are retried with backoff, permanent ones fail at once; each task logs
+one summary line.
 """
 
 

@@ -8,6 +8,8 @@ or around a longer loop (imports inside functions included).
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import grimp
 
 
@@ -69,3 +71,21 @@ def test_the_cycle_finder_finds_a_cycle() -> None:
     graph.add_import(importer="a.y", imported="a.z")
     graph.add_import(importer="a.z", imported="a.x")
     assert _cycles(graph) == [["a.x", "a.y", "a.z"]]
+
+
+def test_modules_stay_small_and_dags_stay_glue() -> None:
+    from tests.support.paths import ROOT
+
+    def lines(path: object) -> int:
+        return len(Path(str(path)).read_text(encoding="utf-8").splitlines())
+
+    big = {
+        str(p.relative_to(ROOT)): lines(p)
+        for top in ("pipeline", "storage")
+        for p in (ROOT / top).rglob("*.py")
+        if "migrations" not in p.parts and lines(p) > 400
+    }
+    assert big == {}, "one responsibility per module: split these"
+    dags = {p.name: lines(p) for p in (ROOT / "dags").glob("*.py")}
+    assert dags.pop("_newsmon_common.py") <= 250
+    assert all(n < 150 for n in dags.values()), dags

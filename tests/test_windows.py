@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from pipeline.digest.deliver import should_send
+from pipeline.digest.policy import should_send
 from pipeline.errors import UsageError
 from pipeline.windows import (
     Window,

@@ -115,15 +115,6 @@ class DigestReport:
         )
 
 
-def should_send(*, run_type: str, send: bool | None, dry_run: bool) -> bool:
-    """Scheduled and manual runs send by default; backfills only when asked; dry runs never."""
-    if dry_run:
-        return False
-    if send is not None:
-        return bool(send)
-    return run_type != "backfill"
-
-
 def run_digest(
     settings: Settings,
     engine: Engine,

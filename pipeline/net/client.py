@@ -41,6 +41,7 @@ from pipeline.errors import (
 )
 from pipeline.net.addresses import AddressPolicy, PinnedBackend, check_url
 from pipeline.net.content import Inflater, check_type, looks_like_html
+from pipeline.net.messages import FetchRequest, FetchResult
 from pipeline.net.politeness import HostSlot, PoliteSlot, parse_retry_after
 from pipeline.net.robots import RobotsRules
 
@@ -54,41 +55,6 @@ _ACCEPT = {
     "sitemap": "application/xml,text/xml;q=0.9,*/*;q=0.1",
     "robots": "text/plain,*/*;q=0.1",
 }
-
-
-@dataclass(frozen=True)
-class FetchRequest:
-    """One URL to fetch, with the validators and body hash of the last fetch of it."""
-
-    url: str
-    kind: str = "page"  # "page" | "feed" | "sitemap"
-    etag: str | None = None
-    last_modified: str | None = None
-    previous_hash: str | None = None
-    key: object = None  # opaque to the fetcher; lets callers match results to their rows
-
-
-@dataclass(frozen=True, kw_only=True)
-class FetchResult:
-    """Outcome of one successful fetch.
-
-    ``not_modified`` is True on a 304 (``body`` empty, ``content_hash`` None)
-    and also on a 200 whose body hashes to the request's ``previous_hash``
-    (body present): either way the resource is unchanged since last time.
-    ``etag``/``last_modified`` are the validators to send next time (the
-    request's own ones are carried over when a 304 does not repeat them).
-    """
-
-    url: str  # final URL after redirects
-    status: int
-    headers: dict[str, str]  # lower-cased names
-    body: bytes
-    not_modified: bool
-    content_hash: str | None
-    elapsed: float  # seconds spent on the network, all hops
-    etag: str | None
-    last_modified: str | None
-    key: object = None
 
 
 @dataclass
