@@ -29,6 +29,7 @@ import pytest
 
 from tests.support.airflow_env import REPO, airflow_env, smtp_connection_env
 from tests.support.demo_site import serve_site, write_feed_list
+from tests.support.history import record_successful_poll
 from tests.support.http_server import LoopbackServer
 from tests.support.smtp_server import SmtpInbox, free_port
 
@@ -246,6 +247,12 @@ def test_backfill_digest_through_rest_api(
     days = [today - timedelta(days=n) for n in (5, 4, 3)]
     first = datetime(days[0].year, days[0].month, days[0].day, tzinfo=berlin).astimezone(UTC)
     last = datetime(days[-1].year, days[-1].month, days[-1].day, 12, tzinfo=berlin).astimezone(UTC)
+
+    # the monitor already ran on those days: their digests may be emailed
+    url = monitor.env.get("NEWSMON_DATABASE_URL") or (
+        f"sqlite:///{Path(monitor.env['NEWSMON_HOME']) / 'newsmon.db'}"
+    )
+    record_successful_poll(url, first - timedelta(days=1))
 
     dry = monitor.api("POST", "/backfills/dry_run", json=_backfill_body(first, last, "none"))
     assert dry["total_entries"] == 3, dry

@@ -23,6 +23,7 @@ import pytest
 
 from pipeline.digest.mailer import build_message, parse_smtp_url, send_message
 from pipeline.errors import DeliveryError
+from tests.support.history import record_successful_poll
 from tests.support.smtp_server import SilentSmtpServer, SmtpInbox
 
 DAY = "2026-11-30"
@@ -46,31 +47,13 @@ def initialised(tmp_path_factory: pytest.TempPathFactory) -> Path:
     env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSMON_")}
     proc = _run(["init"], {**env, "NEWSMON_HOME": str(home)}, home)
     assert proc.returncode == 0, proc.stderr
-    _monitor_was_running(home / "newsmon.db")
+    # the monitor ran before DAY: a digest for a day before its first poll is never emailed
+    record_successful_poll(
+        f"sqlite:///{home / 'newsmon.db'}", datetime(2026, 11, 29, 6, tzinfo=UTC)
+    )
     with sqlite3.connect(home / "newsmon.db") as conn:
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     return home / "newsmon.db"
-
-
-def _monitor_was_running(db: Path) -> None:
-    """One successful poll before DAY: a digest for a day before any is never emailed."""
-    from datetime import UTC, datetime
-
-    from sqlmodel import select
-
-    from storage.db import make_engine, session_scope
-    from storage.models import Feed, FeedAttempt
-
-    engine = make_engine(f"sqlite:///{db}")
-    with session_scope(engine) as s:
-        feed = s.exec(select(Feed)).first()
-        assert feed is not None and feed.id is not None
-        s.add(
-            FeedAttempt(
-                feed_id=feed.id, started_at=datetime(2026, 11, 29, 6, tzinfo=UTC), status="ok"
-            )
-        )
-    engine.dispose()
 
 
 @pytest.fixture
