@@ -42,8 +42,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from eval_extraction import SHARED, SUBSET, read_page, trafilatura_pages  # noqa: E402
-
+from tests.support.extraction_corpus import default_root, snippet_pages  # noqa: E402
 from tests.support.http_server import LoopbackServer, Response, loopback_servers  # noqa: E402
 
 FEEDS = 10
@@ -116,8 +115,7 @@ class TreeSampler:
 
 
 def load_pages(n: int, big: bool) -> list[bytes]:
-    root = SHARED if SHARED.exists() else SUBSET
-    base = [read_page(path) for _, path, _ in trafilatura_pages(root)]
+    base = [page.html() for page in snippet_pages(default_root())]
     pages = [base[i % len(base)] for i in range(n)]
     if big:
         pad = b"<!-- " + b"x" * (CAP - 64 * 1024 - max(len(p) for p in base)) + b" -->"

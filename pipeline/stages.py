@@ -24,7 +24,7 @@ from storage.db import check_connection, make_engine, migrate, session_scope
 from storage.models import Feed, PipelineRun
 
 if TYPE_CHECKING:
-    from pipeline.enrich.steps import Toolkit
+    from pipeline.enrich.toolkit import Toolkit
 
 log = logging.getLogger(__name__)
 
@@ -100,9 +100,10 @@ def ingest(
     The page half streams (pipeline.ingest.stream); a pass with nothing due
     returns before starting a worker pool.
     """
+    # Only what an empty pass needs is imported up front; the HTTP client, the
+    # parsers, the extractor and numpy come in once something is due.
     from pipeline.feeds.feedlist import load_feed_list
-    from pipeline.ingest.poll import due_feeds, poll_feeds
-    from pipeline.ingest.stream import fetch_pages
+    from pipeline.ingest.due import due_feeds
     from storage import queue, repo
 
     if shards < 1 or not 0 <= shard < shards:
@@ -122,6 +123,9 @@ def ingest(
             due_pages = queue.open_count(session, started, due_only=True)
         if not jobs and not due_pages:
             return _save_run(engine, report, started)
+        from pipeline.ingest.poll import poll_feeds
+        from pipeline.ingest.stream import fetch_pages
+
         feed_ids = poll_feeds(engine, kit, jobs, started, report)
         # A whole pass (the CLI) also picks up retries and what an interrupted
         # run left queued; a shard keeps to its own feeds (the DAG runs
@@ -139,14 +143,13 @@ def ingest(
 
 
 def _toolkit(settings: Settings) -> Toolkit:
-    from pipeline.enrich.steps import Toolkit
+    from pipeline.enrich.toolkit import Toolkit
 
     return Toolkit.load(settings)
 
 
 def process_pending(settings: Settings, *, now: datetime | None = None) -> StageReport:
     """Retry page fetches that failed or were left over by an interrupted run."""
-    from pipeline.ingest.stream import fetch_pages
     from storage import queue
 
     started = _now(now)
@@ -155,6 +158,8 @@ def process_pending(settings: Settings, *, now: datetime | None = None) -> Stage
         with session_scope(engine) as session:
             due_pages = queue.open_count(session, started, due_only=True)
         if due_pages:
+            from pipeline.ingest.stream import fetch_pages
+
             fetch_pages(engine, _toolkit(settings), started, report)
         return _save_run(engine, report, started)
 
@@ -211,7 +216,7 @@ def ingest_window(
     A feed shows only its latest items, so a backfill cannot re-read the past
     from feeds; sitemaps are date-aware. Known pages are never fetched again.
     """
-    from pipeline.enrich.steps import Toolkit
+    from pipeline.enrich.toolkit import Toolkit
     from pipeline.ingest.backfill import queue_sitemap_entries
     from pipeline.ingest.stream import fetch_pages
 

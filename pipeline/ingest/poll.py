@@ -13,17 +13,17 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, col, or_, select
+from sqlmodel import Session
 
-from pipeline.enrich.steps import Toolkit
+from pipeline.enrich.toolkit import Toolkit
 from pipeline.errors import FeedParseError, FetchError, NewsmonError
 from pipeline.feeds import health as feed_health
 from pipeline.feeds.entries import FeedEntry
 from pipeline.feeds.parse import parse_feed
+from pipeline.ingest.due import FeedJob as _FeedJob
 from pipeline.net.client import FetchRequest, FetchResult, fetch_all
 from pipeline.net.urls import normalize_url
 from pipeline.report import StageReport
@@ -33,32 +33,6 @@ from storage.models import Feed, FeedAttempt
 from storage.statuses import AttemptStatus
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class _FeedJob:
-    feed_id: int
-    url: str
-    etag: str | None
-    last_modified: str | None
-    content_hash: str | None
-
-
-def due_feeds(session: Session, now: datetime, shard: int, shards: int) -> list[_FeedJob]:
-    feeds = session.exec(
-        select(Feed)
-        .where(
-            Feed.enabled,
-            col(Feed.id) % shards == shard,
-            or_(col(Feed.next_poll_at).is_(None), col(Feed.next_poll_at) <= now),
-        )
-        .order_by(col(Feed.id))
-    )
-    return [
-        _FeedJob(f.id, f.url, f.etag, f.last_modified, f.content_hash)
-        for f in feeds
-        if f.id is not None
-    ]
 
 
 def poll_feeds(

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from pipeline.enrich.analysis import Analysis, analyse
-from pipeline.enrich.steps import Toolkit
+from pipeline.enrich.toolkit import Toolkit
 from pipeline.errors import ExtractionError
 from pipeline.pages import spool
 from pipeline.pages.extract import Extracted, extract_article
