@@ -4,8 +4,9 @@ Same real pages, same run: the trafilatura-eval pages of ../shared/corpus (or th
 copied subset in tests/fixtures/extraction), repeated under distinct URLs up to
 --pages, in ten feeds on ten loopback hosts (127.0.0.1-10), per-host delay 0,
 robots off. Prints articles (pages) per second, CPU seconds per article (all
-processes of the run: pool workers included) and peak RSS (sum over the run's
-process tree) for:
+processes of the run: pool workers included) and peak PSS (proportional set size,
+summed over the run's process tree: pages shared by the fork server's children are
+counted once in all, not once per process as a sum of RSS would) for:
 
   trafilatura  bare_extraction(with_metadata=True) from memory, one process
   httpx-loop   httpx GET in 16 threads + the same extraction, nothing stored
@@ -15,7 +16,7 @@ process tree) for:
 
 Targets (issue 14, 2 cores): ingest-pool >= 1.5x trafilatura's rate, shards-2 no
 slower than ingest-pool, CPU per article <= 1.2x trafilatura's. --big N serves N
-pages padded to just under the 8 MB page cap and reports ingest-pool's peak RSS
+pages padded to just under the 8 MB page cap and reports ingest-pool's peak PSS
 (target: < 600 MB for 5,000 such pages). Asserts nothing.
 Usage: .venv/bin/python bench/bench_ingest.py [--pages 300] [--big 0]
 """
@@ -55,7 +56,7 @@ class Figure:
     pages: int
     seconds: float
     cpu: float
-    rss_mb: float
+    pss_mb: float
 
     def line(self, base: Figure | None) -> str:
         rate = self.pages / self.seconds
@@ -68,17 +69,17 @@ class Figure:
             )
         return (
             f"{self.name:12s} {self.pages:5d} pages {rate:7.1f} /s  "
-            f"{cpu_ms:6.1f} ms CPU/page  peak RSS {self.rss_mb:7.1f} MB{rel}"
+            f"{cpu_ms:6.1f} ms CPU/page  peak PSS {self.pss_mb:7.1f} MB{rel}"
         )
 
 
 class TreeSampler:
-    """Samples CPU time and RSS of a process and all its descendants."""
+    """Samples CPU time and PSS of a process and all its descendants."""
 
     def __init__(self, root: psutil.Process) -> None:
         self.root = root
         self.cpu: dict[int, float] = {}
-        self.peak_rss = 0
+        self.peak_pss = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -100,15 +101,16 @@ class TreeSampler:
             procs = [self.root, *self.root.children(recursive=True)]
         except psutil.Error:
             return
-        rss = 0
+        pss = 0
         for p in procs:
             try:
                 t = p.cpu_times()
                 self.cpu[p.pid] = t.user + t.system
-                rss += p.memory_info().rss
+                # PSS splits each shared page among the processes mapping it
+                pss += p.memory_full_info().pss
             except psutil.Error:
                 continue
-        self.peak_rss = max(self.peak_rss, rss)
+        self.peak_pss = max(self.peak_pss, pss)
 
     def cpu_total(self, exclude: float = 0.0) -> float:
         return sum(self.cpu.values()) - exclude
@@ -116,11 +118,12 @@ class TreeSampler:
 
 def load_pages(n: int, big: bool) -> list[bytes]:
     base = [page.html() for page in snippet_pages(default_root())]
-    pages = [base[i % len(base)] for i in range(n)]
     if big:
         pad = b"<!-- " + b"x" * (CAP - 64 * 1024 - max(len(p) for p in base)) + b" -->"
-        pages = [p.replace(b"</body>", pad + b"</body>", 1) for p in pages]
-    return pages
+        # padded once per distinct page: the list repeats the same objects, so the
+        # bench itself holds len(base) big bodies, not n
+        base = [p.replace(b"</body>", pad + b"</body>", 1) for p in base]
+    return [base[i % len(base)] for i in range(n)]
 
 
 def serve(servers: list[LoopbackServer], pages: list[bytes]) -> tuple[list[str], list[str]]:
@@ -157,7 +160,7 @@ def in_process(name: str, pages: int, fn: Callable[[], None]) -> Figure:
         seconds = time.perf_counter() - start
     after = me.cpu_times()
     cpu = (after.user + after.system) - (before.user + before.system)
-    return Figure(name, pages, seconds, cpu, sampler.peak_rss / 2**20)
+    return Figure(name, pages, seconds, cpu, sampler.peak_pss / 2**20)
 
 
 def run_ingest(
@@ -207,7 +210,7 @@ def run_ingest(
     if proc.returncode:
         print(err.decode()[-2000:], file=sys.stderr)
     stored = _stored(home)
-    return Figure(name, stored, seconds, sampler.cpu_total(), sampler.peak_rss / 2**20)
+    return Figure(name, stored, seconds, sampler.cpu_total(), sampler.peak_pss / 2**20)
 
 
 def _stored(home: Path) -> int:
