@@ -165,7 +165,7 @@ def in_process(name: str, pages: int, fn: Callable[[], None]) -> Figure:
 
 def run_ingest(
     name: str, feeds: list[str], pages: int, env_extra: dict[str, str], shards: int = 1
-) -> Figure:
+) -> tuple[Figure, dict[str, str]]:
     home = Path(tempfile.mkdtemp(prefix="bench-ingest-"))
     feed_file = home / "feeds.yaml"
     lines = ["feeds:"] + [f"  - name: Feed {i}\n    url: {u}" for i, u in enumerate(feeds)]
@@ -210,7 +210,45 @@ def run_ingest(
     if proc.returncode:
         print(err.decode()[-2000:], file=sys.stderr)
     stored = _stored(home)
-    return Figure(name, stored, seconds, sampler.cpu_total(), sampler.peak_pss / 2**20)
+    return Figure(name, stored, seconds, sampler.cpu_total(), sampler.peak_pss / 2**20), env
+
+
+def empty_pass(env: dict[str, str], bytecode: bool, runs: int = 5) -> str:
+    """Median wall and CPU seconds of `newsmon ingest` when nothing is due (feeds just polled).
+
+    ``bytecode`` False runs with PYTHONDONTWRITEBYTECODE=1 and an empty bytecode
+    cache, so every module (newsmon's and the libraries') is compiled at each
+    start, as in this sandbox; True lets Python write its .pyc files (one warm-up
+    run) and reuse them, as an installed package does. Each uses its own
+    PYTHONPYCACHEPREFIX, so neither sees .pyc files left by anything else.
+    """
+    env = dict(env)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env["PYTHONPYCACHEPREFIX"] = tempfile.mkdtemp(prefix="bench-pyc-")
+    if not bytecode:
+        env["PYTHONDONTWRITEBYTECODE"] = "1"
+    cmd = [sys.executable, "-m", "pipeline", "ingest"]
+    if bytecode:
+        subprocess.run(cmd, env=env, cwd=ROOT, check=True, capture_output=True)
+    walls, cpus = [], []
+    for _ in range(runs):
+        start = time.perf_counter()
+        before = os.times()
+        out = subprocess.run(cmd, env=env, cwd=ROOT, check=True, capture_output=True, text=True)
+        after = os.times()
+        walls.append(time.perf_counter() - start)
+        cpus.append(
+            (after.children_user - before.children_user)
+            + (after.children_system - before.children_system)
+        )
+        assert "nothing to do" in out.stderr + out.stdout, out.stderr[-500:]
+    walls.sort()
+    cpus.sort()
+    label = "with .pyc" if bytecode else "PYTHONDONTWRITEBYTECODE=1"
+    return (
+        f"empty pass   ({label}): median {walls[runs // 2]:.2f} s wall, "
+        f"{cpus[runs // 2]:.2f} s CPU over {runs} runs"
+    )
 
 
 def _stored(home: Path) -> int:
@@ -235,7 +273,7 @@ def main() -> None:
     with loopback_servers(FEEDS) as servers:
         page_urls, feed_urls = serve(servers, pages)
         if big:
-            print(run_ingest("ingest-pool", feed_urls, n, {}).line(None))
+            print(run_ingest("ingest-pool", feed_urls, n, {})[0].line(None))
             return
 
         def bare() -> None:
@@ -253,15 +291,16 @@ def main() -> None:
 
         trafilatura.bare_extraction(pages[0], url=page_urls[0], with_metadata=True)  # warm-up
         base = in_process("trafilatura", n, bare)
-        figures = [
-            base,
-            in_process("httpx-loop", n, loop),
-            run_ingest("ingest-1", feed_urls, n, {"NEWSMON_WORKERS": "1"}),
-            run_ingest("ingest-pool", feed_urls, n, {}),
-            run_ingest("shards-2", feed_urls, n, {}, shards=2),
-        ]
+        one, _ = run_ingest("ingest-1", feed_urls, n, {"NEWSMON_WORKERS": "1"})
+        pool, pool_env = run_ingest("ingest-pool", feed_urls, n, {})
+        shards, _ = run_ingest("shards-2", feed_urls, n, {}, shards=2)
+        figures = [base, in_process("httpx-loop", n, loop), one, pool, shards]
+        # the pool run's home again: every feed was just polled, every page stored
+        empties = [empty_pass(pool_env, bytecode=False), empty_pass(pool_env, bytecode=True)]
     for f in figures:
         print(f.line(base))
+    for line in empties:
+        print(line)
 
 
 if __name__ == "__main__":
