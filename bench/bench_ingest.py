@@ -13,6 +13,9 @@ counted once in all, not once per process as a sum of RSS would) for:
   ingest-1     `newsmon ingest` with NEWSMON_WORKERS=1 (CPU work in one thread)
   ingest-pool  `newsmon ingest` with the default pool (one worker per core)
   shards-2     two concurrent `newsmon ingest --shard i --shards 2`
+  empty pass   `newsmon ingest` again on ingest-pool's home (nothing due), median of
+               5 runs, once compiling every module at each start (as under this
+               sandbox's PYTHONDONTWRITEBYTECODE=1) and once from .pyc files
 
 Targets (issue 14, 2 cores): ingest-pool >= 1.5x trafilatura's rate, shards-2 no
 slower than ingest-pool, CPU per article <= 1.2x trafilatura's. --big N serves N
