@@ -4,18 +4,22 @@ Same real pages, same run: the trafilatura-eval pages of ../shared/corpus (or th
 copied subset in tests/fixtures/extraction), repeated under distinct URLs up to
 --pages, in ten feeds on ten loopback hosts (127.0.0.1-10), per-host delay 0,
 robots off. Prints articles (pages) per second, CPU seconds per article (all
-processes of the run: pool workers included) and peak RSS (sum over the run's
-process tree) for:
+processes of the run: pool workers included) and peak PSS (proportional set size,
+summed over the run's process tree: pages shared by the fork server's children are
+counted once in all, not once per process as a sum of RSS would) for:
 
   trafilatura  bare_extraction(with_metadata=True) from memory, one process
   httpx-loop   httpx GET in 16 threads + the same extraction, nothing stored
   ingest-1     `newsmon ingest` with NEWSMON_WORKERS=1 (CPU work in one thread)
   ingest-pool  `newsmon ingest` with the default pool (one worker per core)
   shards-2     two concurrent `newsmon ingest --shard i --shards 2`
+  empty pass   `newsmon ingest` again on ingest-pool's home (nothing due), median of
+               5 runs, once compiling every module at each start (as under this
+               sandbox's PYTHONDONTWRITEBYTECODE=1) and once from .pyc files
 
 Targets (issue 14, 2 cores): ingest-pool >= 1.5x trafilatura's rate, shards-2 no
 slower than ingest-pool, CPU per article <= 1.2x trafilatura's. --big N serves N
-pages padded to just under the 8 MB page cap and reports ingest-pool's peak RSS
+pages padded to just under the 8 MB page cap and reports ingest-pool's peak PSS
 (target: < 600 MB for 5,000 such pages). Asserts nothing.
 Usage: .venv/bin/python bench/bench_ingest.py [--pages 300] [--big 0]
 """
@@ -42,8 +46,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from eval_extraction import SHARED, SUBSET, read_page, trafilatura_pages  # noqa: E402
-
+from tests.support.extraction_corpus import default_root, snippet_pages  # noqa: E402
 from tests.support.http_server import LoopbackServer, Response, loopback_servers  # noqa: E402
 
 FEEDS = 10
@@ -56,7 +59,7 @@ class Figure:
     pages: int
     seconds: float
     cpu: float
-    rss_mb: float
+    pss_mb: float
 
     def line(self, base: Figure | None) -> str:
         rate = self.pages / self.seconds
@@ -69,17 +72,20 @@ class Figure:
             )
         return (
             f"{self.name:12s} {self.pages:5d} pages {rate:7.1f} /s  "
-            f"{cpu_ms:6.1f} ms CPU/page  peak RSS {self.rss_mb:7.1f} MB{rel}"
+            f"{cpu_ms:6.1f} ms CPU/page  peak PSS {self.pss_mb:7.1f} MB{rel}"
         )
 
 
 class TreeSampler:
-    """Samples CPU time and RSS of a process and all its descendants."""
+    """Samples CPU time and PSS of a process and all its descendants."""
 
     def __init__(self, root: psutil.Process) -> None:
         self.root = root
         self.cpu: dict[int, float] = {}
-        self.peak_rss = 0
+        self.peak_pss = 0
+        # the sampler's own CPU (reading smaps is not free): taken out of the
+        # in-process figures, whose process it shares
+        self.own_cpu = 0.0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -93,36 +99,39 @@ class TreeSampler:
         self.sample()
 
     def _run(self) -> None:
+        start = time.thread_time()
         while not self._stop.wait(0.1):
             self.sample()
+        self.own_cpu = time.thread_time() - start
 
     def sample(self) -> None:
         try:
             procs = [self.root, *self.root.children(recursive=True)]
         except psutil.Error:
             return
-        rss = 0
+        pss = 0
         for p in procs:
             try:
                 t = p.cpu_times()
                 self.cpu[p.pid] = t.user + t.system
-                rss += p.memory_info().rss
+                # PSS splits each shared page among the processes mapping it
+                pss += p.memory_full_info().pss
             except psutil.Error:
                 continue
-        self.peak_rss = max(self.peak_rss, rss)
+        self.peak_pss = max(self.peak_pss, pss)
 
     def cpu_total(self, exclude: float = 0.0) -> float:
         return sum(self.cpu.values()) - exclude
 
 
 def load_pages(n: int, big: bool) -> list[bytes]:
-    root = SHARED if SHARED.exists() else SUBSET
-    base = [read_page(path) for _, path, _ in trafilatura_pages(root)]
-    pages = [base[i % len(base)] for i in range(n)]
+    base = [page.html() for page in snippet_pages(default_root())]
     if big:
         pad = b"<!-- " + b"x" * (CAP - 64 * 1024 - max(len(p) for p in base)) + b" -->"
-        pages = [p.replace(b"</body>", pad + b"</body>", 1) for p in pages]
-    return pages
+        # padded once per distinct page: the list repeats the same objects, so the
+        # bench itself holds len(base) big bodies, not n
+        base = [p.replace(b"</body>", pad + b"</body>", 1) for p in base]
+    return [base[i % len(base)] for i in range(n)]
 
 
 def serve(servers: list[LoopbackServer], pages: list[bytes]) -> tuple[list[str], list[str]]:
@@ -158,13 +167,13 @@ def in_process(name: str, pages: int, fn: Callable[[], None]) -> Figure:
         fn()
         seconds = time.perf_counter() - start
     after = me.cpu_times()
-    cpu = (after.user + after.system) - (before.user + before.system)
-    return Figure(name, pages, seconds, cpu, sampler.peak_rss / 2**20)
+    cpu = (after.user + after.system) - (before.user + before.system) - sampler.own_cpu
+    return Figure(name, pages, seconds, cpu, sampler.peak_pss / 2**20)
 
 
 def run_ingest(
     name: str, feeds: list[str], pages: int, env_extra: dict[str, str], shards: int = 1
-) -> Figure:
+) -> tuple[Figure, dict[str, str]]:
     home = Path(tempfile.mkdtemp(prefix="bench-ingest-"))
     feed_file = home / "feeds.yaml"
     lines = ["feeds:"] + [f"  - name: Feed {i}\n    url: {u}" for i, u in enumerate(feeds)]
@@ -209,7 +218,45 @@ def run_ingest(
     if proc.returncode:
         print(err.decode()[-2000:], file=sys.stderr)
     stored = _stored(home)
-    return Figure(name, stored, seconds, sampler.cpu_total(), sampler.peak_rss / 2**20)
+    return Figure(name, stored, seconds, sampler.cpu_total(), sampler.peak_pss / 2**20), env
+
+
+def empty_pass(env: dict[str, str], bytecode: bool, runs: int = 5) -> str:
+    """Median wall and CPU seconds of `newsmon ingest` when nothing is due (feeds just polled).
+
+    ``bytecode`` False runs with PYTHONDONTWRITEBYTECODE=1 and an empty bytecode
+    cache, so every module (newsmon's and the libraries') is compiled at each
+    start, as in this sandbox; True lets Python write its .pyc files (one warm-up
+    run) and reuse them, as an installed package does. Each uses its own
+    PYTHONPYCACHEPREFIX, so neither sees .pyc files left by anything else.
+    """
+    env = dict(env)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env["PYTHONPYCACHEPREFIX"] = tempfile.mkdtemp(prefix="bench-pyc-")
+    if not bytecode:
+        env["PYTHONDONTWRITEBYTECODE"] = "1"
+    cmd = [sys.executable, "-m", "pipeline", "ingest"]
+    if bytecode:
+        subprocess.run(cmd, env=env, cwd=ROOT, check=True, capture_output=True)
+    walls, cpus = [], []
+    for _ in range(runs):
+        start = time.perf_counter()
+        before = os.times()
+        out = subprocess.run(cmd, env=env, cwd=ROOT, check=True, capture_output=True, text=True)
+        after = os.times()
+        walls.append(time.perf_counter() - start)
+        cpus.append(
+            (after.children_user - before.children_user)
+            + (after.children_system - before.children_system)
+        )
+        assert "nothing to do" in out.stderr + out.stdout, out.stderr[-500:]
+    walls.sort()
+    cpus.sort()
+    label = "with .pyc" if bytecode else "PYTHONDONTWRITEBYTECODE=1"
+    return (
+        f"empty pass   ({label}): median {walls[runs // 2]:.2f} s wall, "
+        f"{cpus[runs // 2]:.2f} s CPU over {runs} runs"
+    )
 
 
 def _stored(home: Path) -> int:
@@ -234,7 +281,7 @@ def main() -> None:
     with loopback_servers(FEEDS) as servers:
         page_urls, feed_urls = serve(servers, pages)
         if big:
-            print(run_ingest("ingest-pool", feed_urls, n, {}).line(None))
+            print(run_ingest("ingest-pool", feed_urls, n, {})[0].line(None))
             return
 
         def bare() -> None:
@@ -252,15 +299,16 @@ def main() -> None:
 
         trafilatura.bare_extraction(pages[0], url=page_urls[0], with_metadata=True)  # warm-up
         base = in_process("trafilatura", n, bare)
-        figures = [
-            base,
-            in_process("httpx-loop", n, loop),
-            run_ingest("ingest-1", feed_urls, n, {"NEWSMON_WORKERS": "1"}),
-            run_ingest("ingest-pool", feed_urls, n, {}),
-            run_ingest("shards-2", feed_urls, n, {}, shards=2),
-        ]
+        one, _ = run_ingest("ingest-1", feed_urls, n, {"NEWSMON_WORKERS": "1"})
+        pool, pool_env = run_ingest("ingest-pool", feed_urls, n, {})
+        shards, _ = run_ingest("shards-2", feed_urls, n, {}, shards=2)
+        figures = [base, in_process("httpx-loop", n, loop), one, pool, shards]
+        # the pool run's home again: every feed was just polled, every page stored
+        empties = [empty_pass(pool_env, bytecode=False), empty_pass(pool_env, bytecode=True)]
     for f in figures:
         print(f.line(base))
+    for line in empties:
+        print(line)
 
 
 if __name__ == "__main__":

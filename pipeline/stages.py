@@ -24,7 +24,7 @@ from storage.db import check_connection, make_engine, migrate, session_scope
 from storage.models import Feed, PipelineRun
 
 if TYPE_CHECKING:
-    from pipeline.enrich.steps import Toolkit
+    from pipeline.enrich.toolkit import Toolkit
 
 log = logging.getLogger(__name__)
 
@@ -101,15 +101,19 @@ def ingest(
     The page half streams (pipeline.ingest.stream); a pass with nothing due
     returns before starting a worker pool.
     """
+    # Only what an empty pass needs is imported up front; the HTTP client, the
+    # parsers, the extractor and numpy come in once something is due.
     from pipeline.feeds.feedlist import load_feed_list
-    from pipeline.ingest.poll import due_feeds, poll_feeds, why_no_feed_due
-    from pipeline.ingest.stream import fetch_pages
+    from pipeline.ingest.due import due_feeds, why_no_feed_due
     from storage import queue, repo
 
     if shards < 1 or not 0 <= shard < shards:
         raise ValueError(f"bad shard {shard}/{shards}")
     started = _now(now)
     report = StageReport("ingest" if shards == 1 else f"ingest[{shard}/{shards}]")
+    # the spool and the gazetteer cache live in the home: an unusable one is one
+    # clear line, before anything tries to write there
+    ensure_writable_dir(settings.home, "NEWSMON_HOME")
     # loaded even for an empty pass: a broken actor file must fail every run
     # loudly, before the database; from the compiled cache it costs milliseconds
     kit = _toolkit(settings)
@@ -125,6 +129,9 @@ def ingest(
                 report.notes.append(why_no_feed_due(session, started, shard, shards))
         if not jobs and not due_pages:
             return _save_run(engine, report, started)
+        from pipeline.ingest.poll import poll_feeds
+        from pipeline.ingest.stream import fetch_pages
+
         feed_ids = poll_feeds(engine, kit, jobs, started, report)
         # A whole pass (the CLI) also picks up retries and what an interrupted
         # run left queued; a shard keeps to its own feeds (the DAG runs
@@ -142,7 +149,7 @@ def ingest(
 
 
 def _toolkit(settings: Settings) -> Toolkit:
-    from pipeline.enrich.steps import Toolkit
+    from pipeline.enrich.toolkit import Toolkit
 
     # the compiled gazetteer is cached under NEWSMON_HOME: an unusable home is the
     # one error to report, not a cache warning before it
@@ -152,7 +159,6 @@ def _toolkit(settings: Settings) -> Toolkit:
 
 def process_pending(settings: Settings, *, now: datetime | None = None) -> StageReport:
     """Retry page fetches that failed or were left over by an interrupted run."""
-    from pipeline.ingest.stream import fetch_pages
     from storage import queue
 
     started = _now(now)
@@ -161,6 +167,8 @@ def process_pending(settings: Settings, *, now: datetime | None = None) -> Stage
         with session_scope(engine) as session:
             due_pages = queue.open_count(session, started, due_only=True)
         if due_pages:
+            from pipeline.ingest.stream import fetch_pages
+
             fetch_pages(engine, _toolkit(settings), started, report)
         return _save_run(engine, report, started)
 
@@ -217,7 +225,7 @@ def ingest_window(
     A feed shows only its latest items, so a backfill cannot re-read the past
     from feeds; sitemaps are date-aware. Known pages are never fetched again.
     """
-    from pipeline.enrich.steps import Toolkit
+    from pipeline.enrich.toolkit import Toolkit
     from pipeline.ingest.backfill import queue_sitemap_entries
     from pipeline.ingest.stream import fetch_pages
 

@@ -28,6 +28,11 @@ class Analysis:
     """Enrichment that depends only on an article's title and text."""
 
     title: str | None
+    # the text itself, not only its hash: the writer checks that this analysis
+    # belongs to the stored text by comparing strings (a memcmp; the same object
+    # when it came with the extraction in one pickle) instead of normalising and
+    # hashing the text a second time
+    text: str
     text_hash: str
     relevance: Relevance
     fingerprint: TextFingerprint
@@ -37,7 +42,7 @@ class Analysis:
 
     def fits(self, title: str | None, text: str) -> bool:
         """True if this analysis was made of exactly this title and text."""
-        return self.title == title and self.text_hash == content_hash(text)
+        return self.title == title and self.text == text
 
 
 def analyse(gazetteer: Gazetteer, rules: RelevanceRules, title: str | None, text: str) -> Analysis:
@@ -47,4 +52,4 @@ def analyse(gazetteer: Gazetteer, rules: RelevanceRules, title: str | None, text
     keys = tuple(band_keys(fp)) if fp.shingles >= MIN_SHINGLES else ()
     mentions = tuple(tag(gazetteer, text))
     candidates = tuple(discover_candidates(gazetteer, text, mentions)) if rel.relevant else ()
-    return Analysis(title, content_hash(text), rel, fp, keys, mentions, candidates)
+    return Analysis(title, text, content_hash(text), rel, fp, keys, mentions, candidates)

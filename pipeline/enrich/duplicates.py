@@ -10,6 +10,7 @@ a seed is only ever the duplicate of another seed.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -161,12 +162,20 @@ def _near_duplicate(
 
 
 def index_article(
-    session: Session, article: Article, fp: dedup.TextFingerprint | None = None
+    session: Session,
+    article: Article,
+    fp: dedup.TextFingerprint | None = None,
+    keys: Sequence[int] | None = None,
 ) -> None:
-    """(Re)store the article's fingerprint and LSH band keys; idempotent."""
+    """(Re)store the article's fingerprint and LSH band keys; idempotent.
+
+    ``keys`` are the band keys of ``fp`` when already computed (a pool worker's analysis).
+    """
     assert article.id is not None, "index_article needs a flushed article"
-    fp = fp or dedup.fingerprint(article.text)
-    # Texts too short to be called near duplicates get no band keys: they would
-    # only add candidates that the verification rejects anyway.
-    keys = dedup.band_keys(fp) if fp.shingles >= dedup.MIN_SHINGLES else []
+    if fp is None:
+        fp, keys = dedup.fingerprint(article.text), None
+    if keys is None:
+        # Texts too short to be called near duplicates get no band keys: they would
+        # only add candidates that the verification rejects anyway.
+        keys = dedup.band_keys(fp) if fp.shingles >= dedup.MIN_SHINGLES else []
     neardup.store(session, article.id, fp.signature, fp.shingles, keys)

@@ -18,33 +18,22 @@ from pipeline.enrich.actors import ActorMatch, Gazetteer, discover_candidates, t
 from pipeline.enrich.analysis import Analysis
 from pipeline.enrich.duplicates import adopt, find_duplicate, index_article
 from pipeline.enrich.fingerprints import content_hash
-from pipeline.enrich.relevance import RelevanceRules, load_rules, score_relevance
+from pipeline.enrich.relevance import score_relevance
 from pipeline.enrich.story_assign import StoryRules, assign_story
+from pipeline.enrich.toolkit import Toolkit
 from storage import repo
 from storage.models import Article
 from storage.statuses import DuplicateKind
 
 ALL_STEPS = ENRICH_STEPS
-
-
-@dataclass(frozen=True)
-class Toolkit:
-    """What enrichment needs loaded once per task: gazetteer, relevance rules, settings."""
-
-    settings: Settings
-    gazetteer: Gazetteer
-    rules: RelevanceRules
-
-    @classmethod
-    def load(cls, settings: Settings) -> Toolkit:
-        """Load the gazetteer (compiled form cached under NEWSMON_HOME/cache) and the rules."""
-        from pipeline.enrich.gazetteer_cache import load_gazetteer
-
-        return cls(
-            settings=settings,
-            gazetteer=load_gazetteer(settings.actors_path, settings.cache_dir),
-            rules=load_rules(settings.relevance_path),
-        )
+__all__ = [
+    "ALL_STEPS",
+    "EnrichOutcome",
+    "Toolkit",
+    "enrich_article",
+    "store_mentions",
+    "story_rules",
+]
 
 
 @dataclass(frozen=True)
@@ -78,10 +67,10 @@ def enrich_article(
         wanted -= {"dedup", "stories"}
         article.duplicate_of = article.duplicate_kind = article.duplicate_evidence = None
         article.story_id = None
-    article.text_hash = content_hash(article.text)
-    article.text_chars = len(article.text)
-    if pre is not None and (pre.title, pre.text_hash) != (article.title, article.text_hash):
+    if pre is not None and not pre.fits(article.title, article.text):
         pre = None
+    article.text_hash = pre.text_hash if pre else content_hash(article.text)
+    article.text_chars = len(article.text)
     if "relevance" in wanted:
         rel = pre.relevance if pre else score_relevance(article.title, article.text, kit.rules)
         article.relevance_score = round(rel.score, 3)
@@ -101,7 +90,7 @@ def enrich_article(
         if verdict.supersedes is not None:
             # an original fetched after its copy becomes the family's root
             adopt(session, article, verdict)
-        index_article(session, article, fp)
+        index_article(session, article, fp, pre.band_keys if pre else None)
     if "actors" in wanted:
         found = list(pre.mentions) if pre else None
         mentions = store_mentions(session, kit.gazetteer, article.id, article.text, found)

@@ -16,7 +16,7 @@ from datetime import datetime
 from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 
-from pipeline.enrich.steps import Toolkit
+from pipeline.enrich.toolkit import Toolkit
 from pipeline.errors import FetchError, NewsmonError
 from pipeline.feeds.entries import FeedEntry
 from pipeline.feeds.sitemaps import parse_sitemap

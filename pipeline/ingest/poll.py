@@ -13,13 +13,12 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, col, or_, select
+from sqlmodel import Session
 
-from pipeline.enrich.steps import Toolkit
+from pipeline.enrich.toolkit import Toolkit
 from pipeline.errors import (
     FeedParseError,
     FetchError,
@@ -30,6 +29,7 @@ from pipeline.errors import (
 from pipeline.feeds import health as feed_health
 from pipeline.feeds.entries import FeedEntry
 from pipeline.feeds.parse import parse_feed
+from pipeline.ingest.due import FeedJob as _FeedJob
 from pipeline.net.client import FetchRequest, FetchResult, fetch_all
 from pipeline.net.urls import normalize_url
 from pipeline.report import StageReport
@@ -39,54 +39,6 @@ from storage.models import Feed, FeedAttempt
 from storage.statuses import AttemptStatus
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class _FeedJob:
-    feed_id: int
-    url: str
-    etag: str | None
-    last_modified: str | None
-    content_hash: str | None
-
-
-def due_feeds(session: Session, now: datetime, shard: int, shards: int) -> list[_FeedJob]:
-    feeds = session.exec(
-        select(Feed)
-        .where(
-            Feed.enabled,
-            col(Feed.id) % shards == shard,
-            or_(col(Feed.next_poll_at).is_(None), col(Feed.next_poll_at) <= now),
-        )
-        .order_by(col(Feed.id))
-    )
-    return [
-        _FeedJob(f.id, f.url, f.etag, f.last_modified, f.content_hash)
-        for f in feeds
-        if f.id is not None
-    ]
-
-
-def why_no_feed_due(session: Session, now: datetime, shard: int, shards: int) -> str:
-    """Why a pass polls nothing: no enabled feed, or when the next one is due and why it waits."""
-    feeds = list(session.exec(select(Feed).where(Feed.enabled, col(Feed.id) % shards == shard)))
-    if not feeds:
-        return "no enabled feed (see 'newsmon feeds check')"
-    waiting = sorted((f for f in feeds if f.next_poll_at), key=lambda f: f.next_poll_at or now)
-    if not waiting:
-        return "no feed due"
-    nxt = waiting[0].next_poll_at
-    assert nxt is not None
-    backed_off = sum(1 for f in feeds if f.consecutive_failures)
-    when = (
-        nxt.astimezone(UTC).strftime("%H:%M UTC")
-        if nxt.date() == now.date()
-        else (nxt.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC"))
-    )
-    line = f"no feed due: next poll at {when}"
-    if backed_off:
-        line += f"; {backed_off} of {len(feeds)} feeds backed off after failures"
-    return line
 
 
 def poll_feeds(

@@ -35,7 +35,7 @@ from functools import partial
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
-from pipeline.enrich.steps import Toolkit
+from pipeline.enrich.toolkit import Toolkit
 from pipeline.errors import FetchError, NewsmonError
 from pipeline.ingest import work
 from pipeline.ingest.fairness import fair_order
@@ -97,6 +97,44 @@ def _start_workers(pool: Executor, n: int) -> None:
     """Have all ``n`` workers of ``pool`` up (each ran a trivial job)."""
     for future in [pool.submit(os.getpid) for _ in range(n)]:
         future.result()
+
+
+def _started_pool(kit: Toolkit) -> Executor:
+    pool = make_pool(kit)
+    try:
+        _start_workers(pool, kit.settings.ingest.workers)
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    return pool
+
+
+class LazyPool:
+    """The CPU pool, started when the first page is ready for it.
+
+    A pass whose due pages all fail to fetch (or come back unchanged) never
+    pays for the fork server and its workers importing the extractor.
+    """
+
+    def __init__(self, kit: Toolkit) -> None:
+        self.kit = kit
+        self.pool: Executor | None = None
+        self._lock = asyncio.Lock()
+
+    async def get(self) -> Executor:
+        """The running pool (started on first use, off the event loop)."""
+        async with self._lock:
+            if self.pool is None:
+                # Starting worker processes blocks the caller for as long as the
+                # fork server needs to import the extractor: never on the event
+                # loop, where it would stall every fetch in flight.
+                self.pool = await asyncio.to_thread(_started_pool, self.kit)
+        return self.pool
+
+    def shutdown(self) -> None:
+        """Stop the workers, if any were started."""
+        if self.pool is not None:
+            self.pool.shutdown()
 
 
 class _Stream:
@@ -174,11 +212,8 @@ class _Stream:
         write_q: asyncio.Queue[_Done | None] = asyncio.Queue(
             maxsize=max(2, 2 * self.settings.workers)
         )
-        with make_pool(self.kit) as pool:
-            # Starting worker processes blocks the caller for as long as the fork
-            # server needs to import the extractor: never on the event loop, where
-            # it would stall every fetch in flight (and time them out).
-            await asyncio.to_thread(_start_workers, pool, self.settings.workers)
+        pool = LazyPool(self.kit)
+        try:
             async with Fetcher(self.kit.settings.fetch) as fetcher, asyncio.TaskGroup() as tg:
                 tg.create_task(self._writer(write_q))
                 fetchers = [
@@ -190,6 +225,8 @@ class _Stream:
                     await fetch_q.put(None)
                 await asyncio.gather(*fetchers)
                 await write_q.put(None)
+        finally:
+            pool.shutdown()
 
     async def _claimer(self, plan: list[int], fetch_q: asyncio.Queue[Entry | None], n: int) -> None:
         for i in range(0, len(plan), n):
@@ -202,7 +239,7 @@ class _Stream:
     async def _fetcher(
         self,
         fetcher: Fetcher,
-        pool: Executor,
+        lazy: LazyPool,
         fetch_q: asyncio.Queue[Entry | None],
         write_q: asyncio.Queue[_Done | None],
     ) -> None:
@@ -230,6 +267,7 @@ class _Stream:
             job = work.PageJob(
                 entry.id, str(path), entry.title, entry.summary, entry.published_at, self.clock()
             )
+            pool = await lazy.get()
             if isinstance(pool, ThreadPoolExecutor):
                 prepared = await loop.run_in_executor(pool, partial(work.prepare, job, self.kit))
             else:

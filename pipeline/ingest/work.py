@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from pipeline.enrich.analysis import Analysis, analyse
-from pipeline.enrich.steps import Toolkit
+from pipeline.enrich.toolkit import Toolkit
 from pipeline.errors import ExtractionError
 from pipeline.pages import spool
 from pipeline.pages.extract import Extracted, extract_article
@@ -34,6 +34,10 @@ log = logging.getLogger(__name__)
 _KIT: Toolkit | None = None
 #: How often a pool worker checks that the ingest process is still there (seconds).
 PARENT_CHECK_S = 0.5
+#: zlib level of the archived raw page. Level 1 costs about a third of level 6's
+#: CPU (1.9 against 5.4 ms on the bench pages, ~10% of an extraction) for 17% more
+#: archive bytes (26% of the page's size against 22%); any level reads back alike.
+RAW_LEVEL = 1
 
 
 @dataclass(frozen=True)
@@ -102,19 +106,19 @@ def prepare(job: PageJob, kit: Toolkit) -> Prepared:
             now=job.now,
         )
     except ExtractionError as exc:
-        return Prepared(job.entry_id, url, None, zlib.compress(body, 6), None, exc)
+        return Prepared(job.entry_id, url, None, zlib.compress(body, RAW_LEVEL), None, exc)
     except Exception as exc:
         # A page that crashes the extractor would otherwise stay pending and
         # abort every future pass (a poison pill): record it and give up on it.
         log.warning("extraction crashed on %s", url, exc_info=True)
         crash = ExtractionError(f"extractor crashed: {type(exc).__name__}: {exc}")
-        return Prepared(job.entry_id, url, None, zlib.compress(body, 6), None, crash)
+        return Prepared(job.entry_id, url, None, zlib.compress(body, RAW_LEVEL), None, crash)
     title = extracted.title or job.feed_title
     return Prepared(
         job.entry_id,
         url,
         extracted,
-        zlib.compress(body, 6),
+        zlib.compress(body, RAW_LEVEL),
         analyse(kit.gazetteer, kit.rules, title, extracted.text),
         None,
     )
