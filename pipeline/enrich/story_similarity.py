@@ -120,6 +120,8 @@ def _stoplist(lang: str | None) -> frozenset[str]:
         return _STOP | frozenset(justext.get_stoplist(name))
     except ValueError:  # a jusText without that list
         return _STOP
+
+
 _TOKEN = re.compile(r"[^\W\d_][\w'-]*|\d+(?:[.,]\d+)?", re.UNICODE)
 _YEAR = re.compile(r"(19|20)\d\d")
 
