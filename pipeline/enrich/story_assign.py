@@ -160,8 +160,7 @@ def choose(
         if when < story.first_seen_at - timedelta(days=rules.window_days):
             continue  # an old article reaching a much newer story: not the same event
         score = m.score * sp.time_factor(max(gap_days, 0.0))
-        threshold = sp.CROSS_THRESHOLD if m.cross_language else sp.JOIN_THRESHOLD
-        if score >= threshold and (best is None or score > best[0]):
+        if score >= m.threshold and (best is None or score > best[0]):
             best = (score, story)
     hashes = sorted(set(keys.values()))
     if best is not None:

@@ -28,29 +28,59 @@ from typing import Any
 
 from pipeline.enrich.story_similarity import StoryFeatures
 
-#: Score of an article against a story's representation at or above which it joins
-#: (same language as some member / no shared language).
-JOIN_THRESHOLD = 0.2
-CROSS_THRESHOLD = 0.35
-#: Score of two stories' representations at or above which a re-clustering merges them.
-MERGE_THRESHOLD = 0.35
-#: A member scoring below this against the rest of its story is split off by a re-clustering.
-SPLIT_THRESHOLD = 0.12
 
-MONO_WEIGHTS: Mapping[str, float] = {
-    "terms": 0.6,
-    "names": 0.3,
-    "actors": 0.1,
-}
-# Across languages the words differ; names, actor ids and numbers are what meet.
-CROSS_WEIGHTS: Mapping[str, float] = {
-    "names": 0.5,
-    "actors": 0.4,
-    "numbers": 0.1,
-}
+@dataclass(frozen=True)
+class StoryParams:
+    """The few numbers that decide story membership (chosen by scripts/story_cv.py)."""
+
+    #: score at or above which an article joins (same language as some member / none shared)
+    join: float
+    cross: float
+    #: profile similarity at or above which a re-clustering merges two stories
+    merge: float
+    #: a member scoring below this against the rest of its story is split off
+    split: float
+    #: same-language weights: centroid cosine, names, actors, title words
+    terms: float
+    names: float
+    actors: float
+    title: float
+    #: cross-language weights: folded names, actor ids, numbers
+    x_names: float
+    x_actors: float
+    x_numbers: float
+    #: score lost per day after the first since the story's newest member (floor 0.6)
+    decay: float
+    #: background articles assumed when few are stored (see idf_from)
+    prior_docs: int
+
+
+#: join, cross, prior_docs and the weights: chosen by event-grouped cross-validation on the
+#: labelled busy day and week (scripts/story_cv.py; procedure and table in docs/dedup.md,
+#: "How thresholds are chosen"). merge, split and decay were not in the grid (the re-clustering
+#: changed nothing on the labelled days; decay ties): kept from the first round.
+PARAMS = StoryParams(
+    join=0.25,
+    cross=0.45,
+    merge=0.35,
+    split=0.12,
+    terms=0.7,
+    names=0.1,
+    actors=0.1,
+    title=0.1,
+    x_names=0.5,
+    x_actors=0.4,
+    x_numbers=0.1,
+    decay=0.2,
+    prior_docs=20,
+)
+JOIN_THRESHOLD = PARAMS.join
+CROSS_THRESHOLD = PARAMS.cross
+MERGE_THRESHOLD = PARAMS.merge
+SPLIT_THRESHOLD = PARAMS.split
 
 #: Background articles assumed when few are stored (see idf_from).
-PRIOR_DOCS = 20
+PRIOR_DOCS = PARAMS.prior_docs
 #: Strongest terms of one article's vector: the rest (boilerplate, long tails) only dilutes.
 VECTOR_TERMS = 400
 #: Strongest centroid terms (and names, ...) kept per story: bounds the profile's size.
@@ -94,15 +124,18 @@ def stat_terms(f: StoryFeatures) -> set[str]:
     )
 
 
-def idf_from(df: Mapping[str, int], docs: int) -> Idf:
+def idf_from(df: Mapping[str, int], docs: int, prior: int = PRIOR_DOCS) -> Idf:
     """Smoothed inverse document frequency over the stored articles."""
 
+    # memoised: one assignment looks up the same few hundred keys ~4,000 times
+    # (cProfile of bench/bench_stories.py at 1k: 14 % of the assignment time)
+    @functools.lru_cache(maxsize=8192)
     def idf(term: str) -> float:
         # no "+1": a term in most stored articles weighs (almost) nothing, which
         # matters for a Korea monitor where every article names Kim and Pyongyang
         # and a prior of PRIOR_DOCS unseen articles lacking the term, so a young
         # database does not call every shared word common
-        return max(0.05, math.log((max(docs, PRIOR_DOCS) + 1) / (df.get(term, 0) + 0.5)))
+        return max(0.05, math.log((max(docs, prior) + 1) / (df.get(term, 0) + 0.5)))
 
     return idf
 
@@ -193,10 +226,11 @@ class Match:
     score: float
     parts: Mapping[str, float]
     cross_language: bool
+    threshold: float = PARAMS.join
 
     @property
     def joins(self) -> bool:
-        return self.score >= (CROSS_THRESHOLD if self.cross_language else JOIN_THRESHOLD)
+        return self.score >= self.threshold
 
 
 def _cos(a: Mapping[str, float], b: Mapping[str, float]) -> float:
@@ -216,7 +250,13 @@ def _share(mine: Iterable[str], theirs: Mapping[str, float], members: int, idf: 
     return _cos(a, b)
 
 
-def match(f: StoryFeatures, vec: Mapping[str, float], p: Profile, idf: Idf) -> Match:
+def match(
+    f: StoryFeatures,
+    vec: Mapping[str, float],
+    p: Profile,
+    idf: Idf,
+    params: StoryParams = PARAMS,
+) -> Match:
     """How well one article fits a story as a whole."""
     members = max(p.members, 1)
     names = {fold_name(n) for n in f.names}
@@ -238,33 +278,55 @@ def match(f: StoryFeatures, vec: Mapping[str, float], p: Profile, idf: Idf) -> M
         )
         * min(1.0, shared_actors / 3),
         "numbers": min(1.0, shared_numbers / 3),
-        "title": _cos({t: 1.0 for t in f.title}, p.title),
+        # title words weighted by their rarity: "Kim" in a title says nothing on this beat
+        "title": _share(f.title, p.title, members, idf),
     }
     cross = bool(p.langs) and (f.lang or "?") not in p.langs
-    weights = dict(CROSS_WEIGHTS if cross else MONO_WEIGHTS)
+    weights = _weights(params, cross)
     if not f.actors or not p.actors:
         spare = weights.pop("actors")
-        weights = {k: w / (1 - spare) for k, w in weights.items()}
+        weights = {k: w / (1 - spare) for k, w in weights.items()} if spare < 1 else weights
     score = sum(w * parts[k] for k, w in weights.items())
-    return Match(round(score, 4), {k: round(v, 4) for k, v in parts.items()}, cross)
+    return Match(
+        round(score, 4),
+        {k: round(v, 4) for k, v in parts.items()},
+        cross,
+        params.cross if cross else params.join,
+    )
 
 
-def profile_similarity(a: Profile, b: Profile, idf: Idf) -> float:
-    """Same-event score of two whole stories (used by the re-clustering to merge)."""
-    terms = _cos(a.centroid, b.centroid)
-    names = _cos(
-        {k: idf(f"^{k}") * v / max(a.members, 1) for k, v in a.names.items()},
-        {k: idf(f"^{k}") * v / max(b.members, 1) for k, v in b.names.items()},
-    )
-    actors = _cos(
-        {k: idf(actor_key(k)) * v / max(a.members, 1) for k, v in a.actors.items()},
-        {k: idf(actor_key(k)) * v / max(b.members, 1) for k, v in b.actors.items()},
-    )
-    numbers = min(1.0, len(set(a.numbers) & set(b.numbers)) / 3)
-    cross = not set(a.langs) & set(b.langs)
+def _weights(params: StoryParams, cross: bool) -> dict[str, float]:
     if cross:
-        return round(0.5 * names + 0.4 * actors + 0.1 * numbers, 4)
-    return round(0.6 * terms + 0.3 * names + 0.1 * actors, 4)
+        # across languages the words differ; names, actor ids and numbers are what meet
+        return {"names": params.x_names, "actors": params.x_actors, "numbers": params.x_numbers}
+    return {
+        "terms": params.terms,
+        "names": params.names,
+        "actors": params.actors,
+        "title": params.title,
+    }
+
+
+def profile_similarity(a: Profile, b: Profile, idf: Idf, params: StoryParams = PARAMS) -> float:
+    """Same-event score of two whole stories (used by the re-clustering to merge)."""
+    parts = {
+        "terms": _cos(a.centroid, b.centroid),
+        "names": _cos(
+            {k: idf(f"^{k}") * v / max(a.members, 1) for k, v in a.names.items()},
+            {k: idf(f"^{k}") * v / max(b.members, 1) for k, v in b.names.items()},
+        ),
+        "actors": _cos(
+            {k: idf(actor_key(k)) * v / max(a.members, 1) for k, v in a.actors.items()},
+            {k: idf(actor_key(k)) * v / max(b.members, 1) for k, v in b.actors.items()},
+        ),
+        "numbers": min(1.0, len(set(a.numbers) & set(b.numbers)) / 3),
+        "title": _cos(
+            {k: idf(k) * v / max(a.members, 1) for k, v in a.title.items()},
+            {k: idf(k) * v / max(b.members, 1) for k, v in b.title.items()},
+        ),
+    }
+    weights = _weights(params, not set(a.langs) & set(b.langs))
+    return round(sum(w * parts[k] for k, w in weights.items()), 4)
 
 
 def index_keys(f: StoryFeatures, vec: Mapping[str, float], idf: Idf) -> list[str]:
@@ -311,8 +373,8 @@ def features_from_json(data: Mapping[str, Any]) -> StoryFeatures:
     )
 
 
-def time_factor(days_after_last: float) -> float:
+def time_factor(days_after_last: float, params: StoryParams = PARAMS) -> float:
     """Full weight within a day of the story's newest member, fading after."""
     if days_after_last <= 1:
         return 1.0
-    return max(0.6, 1 - 0.2 * (days_after_last - 1))
+    return max(0.6, 1 - params.decay * (days_after_last - 1))

@@ -18,6 +18,7 @@ article of the week uses ("Nordkorea", "Trump") count little.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import unicodedata
@@ -88,6 +89,39 @@ _STOPWORDS = """
     montag dienstag mittwoch donnerstag freitag samstag sonntag
     """
 _STOP = frozenset(_STOPWORDS.split())
+# Other languages (the French KBS and Polish pages of a Korea stream): jusText's
+# frequency lists. Without them two French articles on different events matched
+# on "les", "des", "pour" (rare words in a German/English stream, so high idf).
+# Not used for German and English: those lists hold content words ("Armee").
+_JUSTEXT_LANGS = {
+    "fr": "French",
+    "pl": "Polish",
+    "es": "Spanish",
+    "it": "Italian",
+    "nl": "Dutch",
+    "pt": "Portuguese",
+    "ru": "Russian",
+    "tr": "Turkish",
+    "sv": "Swedish",
+    "da": "Danish",
+    "no": "Norwegian_Bokmal",
+    "cs": "Czech",
+}
+
+
+@functools.cache
+def _stoplist(lang: str | None) -> frozenset[str]:
+    name = _JUSTEXT_LANGS.get((lang or "").split("-")[0].lower())
+    if name is None:
+        return _STOP
+    import justext  # only for the few non-German/English articles
+
+    try:
+        return _STOP | frozenset(justext.get_stoplist(name))
+    except ValueError:  # a jusText without that list
+        return _STOP
+
+
 _TOKEN = re.compile(r"[^\W\d_][\w'-]*|\d+(?:[.,]\d+)?", re.UNICODE)
 _YEAR = re.compile(r"(19|20)\d\d")
 
@@ -136,12 +170,12 @@ def _fold(text: str) -> str:
     return _LEXICON.sub(lambda m: _LEXICON_TOKENS[m.lastgroup or ""], text.lower())
 
 
-def _tokens(text: str) -> list[str]:
+def _tokens(text: str, stop: frozenset[str] = _STOP) -> list[str]:
     return [
         t
         for t in _TOKEN.findall(_fold(text))
         # two-digit numbers (ages, "Covid-19", days) match by accident too often
-        if t not in _STOP and len(t) > 2
+        if t not in stop and len(t) > 2
     ]
 
 
@@ -154,7 +188,8 @@ def features(
     actor_ids: Iterable[str] = (),
 ) -> StoryFeatures:
     body = f"{title or ''}\n{text}"
-    toks = _tokens(body)
+    stop = _stoplist(lang)
+    toks = _tokens(body, stop)
     words = Counter(t for t in toks if not t[0].isdigit())
     numbers = frozenset(
         t.replace(",", ".") for t in toks if t[0].isdigit() and not _YEAR.fullmatch(t)
@@ -163,10 +198,10 @@ def features(
     caps = {
         w.lower()
         for w in re.findall(r"\b[A-ZÄÖÜ][\w-]{2,}", unicodedata.normalize("NFKC", body))
-        if w.lower() not in _STOP
+        if w.lower() not in stop
     }
     names = frozenset({t for t in words if t.startswith("x") and t[1:].isalpha()} | caps)
-    title_terms = frozenset(t for t in _tokens(title or "") if not t[0].isdigit())
+    title_terms = frozenset(t for t in _tokens(title or "", stop) if not t[0].isdigit())
     return StoryFeatures(
         terms=dict(words),
         names=names,

@@ -41,8 +41,11 @@ def test_fixture_labels_every_article_with_a_reason() -> None:
 
 
 def test_busy_day_floor(busy: sd.Scores) -> None:
-    assert busy.bcubed_f1 >= 0.75
-    assert busy.precision >= 0.5 and busy.recall >= 0.4
+    # the cross-validated setting (scripts/story_cv.py) buys precision with recall:
+    # measured P 1.000 R 0.114 B-cubed 0.810, no mixed story (docs/dedup.md)
+    assert busy.bcubed_f1 >= 0.78
+    assert busy.precision >= 0.9 and busy.recall >= 0.1
+    assert not busy.mixed
 
 
 @pytest.mark.xfail(strict=True, reason="issue 13 targets not reached yet (docs/dedup.md)")
