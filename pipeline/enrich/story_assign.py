@@ -37,6 +37,7 @@ class StoryRules:
 
 
 def when_of(a: Article) -> datetime:
+    """The moment an article counts at: its publication, else when newsmon fetched it."""
     return a.published_at or a.fetched_at
 
 
@@ -65,6 +66,7 @@ def article_features(session: Session, article: Article) -> similarity.StoryFeat
 
 
 def load_idf(session: Session, feats: similarity.StoryFeatures, *extra: Profile) -> sp.Idf:
+    """Inverse document frequencies of the article's terms (and the candidates' keys) from SQL."""
     terms = sp.stat_terms(feats)
     for p in extra:
         terms |= {f"^{n}" for n in p.names} | {sp.actor_key(a) for a in p.actors}
@@ -118,6 +120,8 @@ def assign_story(
 
 @dataclass(frozen=True)
 class Choice:
+    """Where an article goes: the story it joins, or a new one (maybe a follow-up of an old)."""
+
     join: Story | None
     follow_up_of: int | None
     vector: Mapping[str, float]
@@ -175,6 +179,7 @@ def open_story(
     vec: Mapping[str, float],
     keys: list[int],
 ) -> Story:
+    """Open a new story for the article, with its profile and index keys stored."""
     when = when_of(article)
     story = Story(
         first_article_id=article.id,
@@ -231,4 +236,5 @@ def _touch(session: Session, story_id: int | None, when: datetime) -> None:
 
 
 def features_json(feats: similarity.StoryFeatures) -> dict[str, Any]:
+    """The article's story features as stored (story_features.data)."""
     return sp.features_to_json(feats)

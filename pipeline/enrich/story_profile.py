@@ -103,14 +103,17 @@ def fold_name(name: str) -> str:
 
 
 def actor_key(actor_id: str) -> str:
+    """The term under which an actor id counts in document frequencies."""
     return f"@{actor_id}"
 
 
 def number_key(number: str) -> str:
+    """The term under which a number counts (language-independent evidence)."""
     return f"#{number}"
 
 
 def name_key(name: str) -> str:
+    """The term under which a name counts, folded to ASCII so spellings across languages meet."""
     return f"^{fold_name(name)}"
 
 
@@ -166,6 +169,7 @@ class Profile:
     langs: Mapping[str, float] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
+        """The profile as stored in story.profile (weights rounded: JSON, not floats' noise)."""
         return {
             "members": self.members,
             "centroid": {k: round(v, 5) for k, v in self.centroid.items()},
@@ -178,6 +182,7 @@ class Profile:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any] | None) -> Profile:
+        """A stored profile back; an empty one for a story stored before profiles existed."""
         if not data:
             return cls()
         return cls(
@@ -215,6 +220,7 @@ def add(p: Profile, f: StoryFeatures, vec: Mapping[str, float]) -> Profile:
 
 
 def build(members: Iterable[tuple[StoryFeatures, Mapping[str, float]]]) -> Profile:
+    """The profile of a story with these members (features and weighted vectors)."""
     p = Profile()
     for f, vec in members:
         p = add(p, f, vec)
@@ -223,6 +229,8 @@ def build(members: Iterable[tuple[StoryFeatures, Mapping[str, float]]]) -> Profi
 
 @dataclass(frozen=True)
 class Match:
+    """How well an article fits a story as a whole, with the part each feature played."""
+
     score: float
     parts: Mapping[str, float]
     cross_language: bool
@@ -230,6 +238,7 @@ class Match:
 
     @property
     def joins(self) -> bool:
+        """True if the article is close enough to the story to join it."""
         return self.score >= self.threshold
 
 
@@ -349,6 +358,7 @@ def key_hash(key: str) -> int:
 
 
 def features_to_json(f: StoryFeatures) -> dict[str, Any]:
+    """Story features as JSON (stored once per article, never recomputed per call)."""
     return {
         "terms": dict(f.terms),
         "names": sorted(f.names),
@@ -361,6 +371,7 @@ def features_to_json(f: StoryFeatures) -> dict[str, Any]:
 
 
 def features_from_json(data: Mapping[str, Any]) -> StoryFeatures:
+    """Stored story features back as a value."""
     when = data.get("when")
     return StoryFeatures(
         terms=dict(data.get("terms", {})),

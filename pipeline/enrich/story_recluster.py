@@ -31,6 +31,8 @@ from storage.models import Article, Story
 
 @dataclass
 class ReclusterReport:
+    """What one re-clustering of a window did: stories looked at, merged, split off."""
+
     stories: int = 0
     merged: int = 0
     split: int = 0

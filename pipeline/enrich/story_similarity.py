@@ -147,11 +147,13 @@ class Background:
     docs: int = 0
 
     def idf(self, term: str) -> float:
+        """The term's inverse document frequency; an unseen term counts as rarest."""
         w = self.weights.get(term)
         return w if w is not None else math.log(self.docs + 1) + 1.0
 
 
 def background(items: Iterable[StoryFeatures]) -> Background:
+    """Document frequencies over ``items``, the window an article is compared within."""
     df: Counter[str] = Counter()
     n = 0
     for f in items:
@@ -187,6 +189,8 @@ def features(
     when: datetime | None = None,
     actor_ids: Iterable[str] = (),
 ) -> StoryFeatures:
+    """The article's story features: weighted content words, names, numbers, title words,
+    actors and time; computed once and stored."""
     body = f"{title or ''}\n{text}"
     stop = _stoplist(lang)
     toks = _tokens(body, stop)
@@ -238,11 +242,14 @@ def _jaccard(a: frozenset[str], b: frozenset[str]) -> float:
 
 @dataclass(frozen=True)
 class StorySimilarity:
+    """Same-story score of two articles, with the contribution of each feature."""
+
     score: float
     parts: Mapping[str, float]
 
     @property
     def same_story(self) -> bool:
+        """True if the score says the two articles report one event."""
         return self.score >= SAME_STORY_THRESHOLD
 
 

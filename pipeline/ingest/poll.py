@@ -199,6 +199,7 @@ def _feed_failed(
 def queue_entries(
     session: Session, feed: Feed, entries: Sequence[FeedEntry], now: datetime, source: str = "feed"
 ) -> int:
+    """Queue the feed's new links (normalised URLs, known ones skipped); how many were new."""
     new = 0
     for e in entries:
         try:

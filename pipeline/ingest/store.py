@@ -52,6 +52,11 @@ def store_page(
     now: datetime,
     report: StageReport,
 ) -> None:
+    """Store one fetched page and its enrichment in one transaction (or record its failure).
+
+    The queue row is locked first, so a concurrent writer of the same page waits and then
+    finds it done instead of inserting it twice.
+    """
     # Lock the queue row: a concurrent run storing the same page waits here and
     # then sees "done", instead of racing to insert the same article (PostgreSQL;
     # SQLite writers are already serialised by BEGIN IMMEDIATE).

@@ -13,6 +13,7 @@ target_metadata = SQLModel.metadata
 
 
 def run_migrations_online() -> None:
+    """Migrate on the connection newsmon hands over (storage.db.migrate), else on the URL."""
     connection = config.attributes.get("connection")
     if connection is not None:
         context.configure(
@@ -39,6 +40,7 @@ def run_migrations_online() -> None:
 
 
 def run_migrations_offline() -> None:
+    """Emit the migration SQL for the configured URL without connecting."""
     context.configure(url=config.get_main_option("sqlalchemy.url"), target_metadata=target_metadata)
     with context.begin_transaction():
         context.run_migrations()
