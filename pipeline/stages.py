@@ -130,13 +130,13 @@ def ingest(
         if not jobs and not due_pages:
             return _save_run(engine, report, started)
         from pipeline.ingest.poll import poll_feeds
-        from pipeline.ingest.stream import fetch_pages
+        from pipeline.ingest.stream import run_pass
 
         feed_ids = poll_feeds(engine, kit, jobs, started, report)
         # A whole pass (the CLI) also picks up retries and what an interrupted
         # run left queued; a shard keeps to its own feeds (the DAG runs
         # process_pending for the rest).
-        fetch_pages(engine, kit, started, report, feed_ids=None if shards == 1 else feed_ids)
+        run_pass(engine, kit, started, report, feed_ids=None if shards == 1 else feed_ids)
         _recluster(
             engine,
             settings,
@@ -167,9 +167,9 @@ def process_pending(settings: Settings, *, now: datetime | None = None) -> Stage
         with session_scope(engine) as session:
             due_pages = queue.open_count(session, started, due_only=True)
         if due_pages:
-            from pipeline.ingest.stream import fetch_pages
+            from pipeline.ingest.stream import run_pass
 
-            fetch_pages(engine, _toolkit(settings), started, report)
+            run_pass(engine, _toolkit(settings), started, report)
         return _save_run(engine, report, started)
 
 
@@ -227,7 +227,7 @@ def ingest_window(
     """
     from pipeline.enrich.toolkit import Toolkit
     from pipeline.ingest.backfill import queue_sitemap_entries
-    from pipeline.ingest.stream import fetch_pages
+    from pipeline.ingest.stream import run_pass
 
     started = _now(now)
     report = StageReport("ingest-window")
@@ -235,7 +235,7 @@ def ingest_window(
     with _engine(settings) as engine:
         feed_ids = queue_sitemap_entries(engine, kit, start, end, started, report)
         if feed_ids:
-            fetch_pages(engine, kit, started, report, feed_ids=feed_ids)
+            run_pass(engine, kit, started, report, feed_ids=feed_ids)
         _save_run(engine, report, started)
     report.merge(reprocess(settings, start, end, now=now))
     return report

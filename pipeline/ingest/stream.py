@@ -308,19 +308,3 @@ class _Stream:
             # stored (or never to be stored): the spooled body has served; a
             # failed fetch has none, a failed extraction keeps nothing worth a retry
             spool.remove(self.spool_dir, entry.id)
-
-
-def fetch_pages(
-    engine: Engine,
-    kit: Toolkit,
-    now: datetime,
-    report: StageReport,
-    *,
-    feed_ids: Sequence[int] | None = None,
-    limit: int | None = None,
-) -> None:
-    """Fetch due entries (fairly, within the pass's budgets) and store each as an article.
-
-    ``limit`` caps the pages of this call on top of the per-feed and time budgets.
-    """
-    run_pass(engine, kit, now, report, feed_ids=feed_ids, limit=limit)
