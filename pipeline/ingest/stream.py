@@ -100,9 +100,24 @@ def _start_workers(pool: Executor, n: int) -> None:
 
 
 def _started_pool(kit: Toolkit) -> Executor:
+    """The pool with its workers up; one local thread when worker processes cannot start.
+
+    Some hosts refuse the fork server (an Airflow task process answered BrokenPipeError):
+    the pass then runs its CPU work in-process, slower but complete, and says so.
+    """
     pool = make_pool(kit)
     try:
         _start_workers(pool, kit.settings.ingest.workers)
+    except Exception as exc:
+        pool.shutdown(wait=False, cancel_futures=True)
+        if isinstance(pool, ThreadPoolExecutor):
+            raise
+        log.warning(
+            "worker processes could not start (%s: %s); extracting in-process",
+            type(exc).__name__,
+            exc,
+        )
+        return ThreadPoolExecutor(1, thread_name_prefix="newsmon-cpu")
     except BaseException:
         pool.shutdown(wait=False, cancel_futures=True)
         raise
