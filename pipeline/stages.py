@@ -111,9 +111,6 @@ def ingest(
         raise ValueError(f"bad shard {shard}/{shards}")
     started = _now(now)
     report = StageReport("ingest" if shards == 1 else f"ingest[{shard}/{shards}]")
-    # the spool and the gazetteer cache live in the home: an unusable one is one
-    # clear line, before anything tries to write there
-    ensure_writable_dir(settings.home, "NEWSMON_HOME")
     # loaded even for an empty pass: a broken actor file must fail every run
     # loudly, before the database; from the compiled cache it costs milliseconds
     kit = _toolkit(settings)
