@@ -79,9 +79,13 @@ def run(
     engine: Engine | None = None,
     db_url: str | None = None,
     recluster: bool = True,
+    docs: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> Run:
-    """Feed the articles in time order through tagging, dedup and assignment; re-cluster."""
-    docs = texts()
+    """Feed the articles in time order through tagging, dedup and assignment; re-cluster.
+
+    ``docs`` (id -> title, text, lang) defaults to the labelled days' articles.
+    """
+    docs = texts() if docs is None else docs
     own = engine is None
     engine = engine or make_engine(db_url or "sqlite://")
     migrate(engine)
