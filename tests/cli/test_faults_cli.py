@@ -13,23 +13,13 @@ import hashlib
 import os
 import sqlite3
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from tests.support.cli import run_newsmon as _run
+
 COMMANDS = [["init"], ["ingest"], ["digest", "--date", "2026-11-30"], ["export", "--all"]]
-
-
-def _run(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "pipeline", *args],
-        env=env,
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
 
 
 def _one_line(proc: subprocess.CompletedProcess[str], *needles: str) -> str:

@@ -13,7 +13,6 @@ import os
 import shutil
 import sqlite3
 import subprocess
-import sys
 import threading
 import time
 from datetime import UTC, datetime
@@ -23,22 +22,12 @@ import pytest
 
 from pipeline.digest.mailer import build_message, parse_smtp_url, send_message
 from pipeline.errors import DeliveryError
+from tests.support.cli import run_newsmon as _run
 from tests.support.history import record_successful_poll
 from tests.support.smtp_server import SilentSmtpServer, SmtpInbox
 
 DAY = "2026-11-30"
 RECIPIENTS = [f"reader{i:02d}@example.org" for i in range(12)]
-
-
-def _run(args: list[str], env: dict[str, str], cwd: Path, timeout: float = 300):
-    return subprocess.run(
-        [sys.executable, "-m", "pipeline", *args],
-        env=env,
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
 
 
 @pytest.fixture(scope="module")
