@@ -28,8 +28,9 @@ clustering) on the pages newsmon already stored, without fetching anything.
 Use it after the actor list (`NEWSMON_ACTORS`), the relevance rules or the
 extractor changed.
 
-* **Manual run** (Trigger): give *since* and *until* (dates, local time zone;
-  until is exclusive; default: yesterday) and the *steps* to re-run.
+* **Manual run** (Trigger): give *since* and *until* (dates, local time zone,
+  both days included as on the command line; default: yesterday) and the
+  *steps* to re-run.
 * **Backfill** (Trigger -> Backfill, a date range): one run per local day in
   the range, each re-enriching the pages fetched that day. Unless the run
   parameters set since/until, the window is the run's day.
@@ -54,7 +55,7 @@ PARAMS = {
         type=["null", "string"],
         format="date",
         title="Until",
-        description="Day after the last one (exclusive). Empty: since + 1 day.",
+        description="Last day (YYYY-MM-DD, local time, included). Empty: the since day.",
     ),
     "steps": Param(
         STEPS,
