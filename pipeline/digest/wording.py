@@ -71,11 +71,19 @@ def failure_summary(d: DailyDigest, w: Words) -> str:
     _ = w.tr.gettext
     h = d.health
     since = {"since": w.at(h.last_success)}
+    # "since never" reads as a glitch to an editor: a monitor that never reached a feed says so.
+    never = h.last_success is None
     if "outage" in h.failures:
+        if never:
+            return _("local network outage, no feed reached yet")
         return _("local network outage, no feed reachable since %(since)s") % since
     if "no-poll" in h.failures:
+        if never:
+            return _("no feed has been read yet")
         return _("no feed could be read since %(since)s") % since
     if "no-ingest" in h.failures:
+        if never:
+            return _("the feeds were not polled (never successfully)")
         return _("the feeds were not polled (last success %(since)s)") % since
     if "database" in h.failures:
         return _("database errors")

@@ -129,6 +129,18 @@ def test_all_feeds_failing_is_a_failed_day_with_since_when(engine: Engine) -> No
     assert digest_to_json(d, "de")["state"] == "failed"
 
 
+def test_a_monitor_that_never_reached_a_feed_says_so_not_since_never(engine: Engine) -> None:
+    for h in (6, 12, 18):
+        _polls(engine, NOON.replace(hour=h), failing=4)
+    d = _digest(engine, DAY)
+    assert d.health.last_success is None and "outage" in d.health.failures
+    subj = subject(d, "de")
+    assert subj.endswith("lokale Netzstörung, noch nie ein Feed erreicht")
+    assert subject(d, "en").endswith("local network outage, no feed reached yet")
+    for text in (subj, subject(d, "en")):
+        assert "seit nie" not in text and "since never" not in text
+
+
 def test_most_feeds_failing_warns_even_with_stories(engine: Engine) -> None:
     _polls(engine, NOON, failing=3, kind="TransientFetchError")
     _article(engine, NOON, ["Q423"])
