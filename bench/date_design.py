@@ -107,6 +107,17 @@ def vote(demote: bool, equal: bool = False, copies: bool = False) -> Design:
     return run
 
 
+def conservative(case: Case, train: dict[str, tuple[int, int]]) -> Proposal | None:
+    """htmldate's day unless two other signals agree against it or it is a modified stand-in."""
+    chosen = vote(demote=True)(case, train)
+    htmldate = htmldate_only(case, train)
+    if chosen is None or htmldate is None or chosen.days() & htmldate.days():
+        return chosen
+    against = [p for p in case.proposals if p.source != "htmldate" and p.days() & chosen.days()]
+    demoted = any(abs(htmldate.value - m) < dates.SAME_INSTANT for m in case.modified)
+    return chosen if len(against) >= 2 or (demoted and not htmldate.day_only) else htmldate
+
+
 DESIGNS: dict[str, Design] = {
     "first signal wins (old)": first_wins,
     "htmldate only (bare)": htmldate_only,
@@ -115,6 +126,7 @@ DESIGNS: dict[str, Design] = {
     "vote + demote, copies counted": vote(demote=True, copies=True),
     "vote, copies not counted": vote(demote=False),
     "vote + demote, copies not counted": vote(demote=True),
+    "htmldate unless 2 agree against": conservative,
 }
 
 
