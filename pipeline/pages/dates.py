@@ -16,6 +16,7 @@ of them is wrong (a republished archive page, a feed that stamps the crawl time)
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta, timezone
@@ -53,7 +54,8 @@ DEV_COUNTS: dict[str, tuple[int, int]] = {
     "htmldate": (46, 6),
 }
 DEV_COUNTS["site-rule"] = DEV_COUNTS["time-marked"]
-#: Beta(2, 1) prior: a signal nobody counted is taken as right two times in three.
+#: Beta(2, 1) prior: a signal nobody counted is taken as right two times in three. This and
+#: DEMOTED were set before any scoring, not fitted (dev has too few conflicts to fit them).
 _PRIOR_RIGHT, _PRIOR_WRONG = 2.0, 1.0
 #: A demoted proposal keeps this share of its weight: it may still break a tie.
 DEMOTED = 0.25
@@ -68,8 +70,6 @@ SOURCE_OF = {"time-marked": "time-element", "time-first": "time-element", "meta-
 
 def weights_from(counts: Mapping[str, tuple[int, int]]) -> dict[str, float]:
     """Each signal's vote: the log-odds of its smoothed accuracy."""
-    import math
-
     return {
         name: math.log((right + _PRIOR_RIGHT) / (wrong + _PRIOR_WRONG))
         for name, (right, wrong) in counts.items()
