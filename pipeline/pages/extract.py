@@ -120,7 +120,8 @@ def extract_article(
         feed_published=feed_published,
         now=now,
         site_date=site_date,
-        strongest_first="date-signals" in components,
+        htmldate=getattr(doc, "date", None),
+        combine="date-signals" in components,
     )
     language = detect_language(text)
     return Extracted(
@@ -145,8 +146,9 @@ def extract_article(
 def _trafilatura(tree: HtmlElement, url: str, now: datetime) -> Any:
     # One pass for metadata and the base text, on trafilatura's fast path: its internal
     # readability/jusText fallback is replaced by choose() over our own candidates.
-    # Comments are never article text; tables often are (results, polls). Metadata-only
-    # date search: dates.page_date reads the stronger signals itself.
+    # Comments are never article text; tables often are (results, polls). htmldate's search
+    # here (original date, extensive, as bare trafilatura runs it) is the page's only one:
+    # dates.page_date reuses its result as one vote among the cheaper signals.
     return trafilatura.bare_extraction(
         tree,
         url=url,
@@ -155,7 +157,7 @@ def _trafilatura(tree: HtmlElement, url: str, now: datetime) -> Any:
         include_comments=False,
         date_extraction_params={
             "original_date": True,
-            "extensive_search": False,
+            "extensive_search": True,
             "outputformat": _DATE_FORMAT,
             "min_date": EARLIEST_DATE.strftime("%Y-%m-%d"),
             "max_date": (now + FUTURE_TOLERANCE).strftime("%Y-%m-%d"),
