@@ -32,7 +32,12 @@ from pipeline.pages.date_signals import (  # noqa: E402
 )
 from pipeline.pages.extract import _trafilatura, site_of  # noqa: E402
 from pipeline.pages.site_rules import apply_site_rules  # noqa: E402
-from tests.support.extraction_corpus import default_root, pages_of, site_of_page  # noqa: E402
+from tests.support.extraction_corpus import (  # noqa: E402
+    Page,
+    default_root,
+    pages_of,
+    site_of_page,
+)
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -48,22 +53,23 @@ class Case:
     modified: list[datetime]
 
 
+def case_of(page: Page) -> Case:
+    """A dated page's proposals as extract_article gathers them (htmldate from the one pass)."""
+    assert page.date, page.key
+    tree = load_html(page.html())
+    match = apply_site_rules(tree, site_of(page.url))
+    found = page_proposals(tree, page.url, match.date if match else None)
+    doc = _trafilatura(load_html(page.html()), page.url, NOW)
+    from_htmldate = proposal("htmldate", getattr(doc, "date", None))
+    if from_htmldate is not None:
+        found.append(from_htmldate)
+    found = [p for p in found if dates.plausible(p.value, NOW) is not None]
+    return Case(page.key, site_of_page(page), page.date, found, modified_dates(tree))
+
+
 def cases(root: Path) -> list[Case]:
     """Every dated dev page as a Case."""
-    out = []
-    for page in pages_of("dev", root):
-        if not page.date:
-            continue
-        tree = load_html(page.html())
-        match = apply_site_rules(tree, site_of(page.url))
-        found = page_proposals(tree, page.url, match.date if match else None)
-        doc = _trafilatura(load_html(page.html()), page.url, NOW)
-        from_htmldate = proposal("htmldate", getattr(doc, "date", None))
-        if from_htmldate is not None:
-            found.append(from_htmldate)
-        found = [p for p in found if dates.plausible(p.value, NOW) is not None]
-        out.append(Case(page.key, site_of_page(page), page.date, found, modified_dates(tree)))
-    return out
+    return [case_of(page) for page in pages_of("dev", root) if page.date]
 
 
 def counts(train: list[Case]) -> dict[str, tuple[int, int]]:
