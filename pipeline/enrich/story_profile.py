@@ -68,10 +68,11 @@ class StoryParams:
     background: float = 1.0
 
 
-#: join, cross, prior_docs and the weights: chosen by event-grouped cross-validation on the
-#: labelled busy day and week (scripts/story_cv.py; procedure and table in docs/dedup.md,
-#: "How thresholds are chosen"). merge, split and decay were not in the grid (the re-clustering
-#: changed nothing on the labelled days; decay ties): kept from the first round.
+#: join, cross, the weights, x_merge and link_min: chosen by event-grouped cross-validation on
+#: the labelled busy day and week (scripts/story_cv.py; procedure and table in docs/dedup.md,
+#: "How thresholds are chosen"); average linkage and the background were kept because the CV
+#: scored them better. merge (same-language story merge) ties with "off" on the labelled days
+#: and split and decay were not in the grid: kept from the first round.
 PARAMS = StoryParams(
     join=0.3,
     cross=1.0,
