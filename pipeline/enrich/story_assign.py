@@ -57,10 +57,10 @@ def article_features(session: Session, article: Article) -> similarity.StoryFeat
         when=when_of(article),
         actor_ids=sorted(_actor_ids(session, article.id)),
     )
-    data = sp.features_to_json(feats)
+    data = similarity.features_to_json(feats)
     old = story_index.stored_features(session, article.id)
     if old != data:
-        old_terms = sp.stat_terms(sp.features_from_json(old)) if old else set()
+        old_terms = sp.stat_terms(similarity.features_from_json(old)) if old else set()
         story_index.put_features(session, article.id, data, sp.stat_terms(feats), old_terms)
     return feats
 
@@ -237,4 +237,4 @@ def _touch(session: Session, story_id: int | None, when: datetime) -> None:
 
 def features_json(feats: similarity.StoryFeatures) -> dict[str, Any]:
     """The article's story features as stored (story_features.data)."""
-    return sp.features_to_json(feats)
+    return similarity.features_to_json(feats)

@@ -21,6 +21,7 @@ from sqlalchemy import func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from pipeline.enrich import story_link
 from pipeline.enrich import story_profile as sp
 from pipeline.enrich import story_similarity as similarity
 from pipeline.enrich.story_assign import when_of
@@ -90,7 +91,7 @@ def _members(session: Session, story_ids: list[int]) -> dict[int, list[Member]]:
     stored = story_index.features_of(session, [a.id for a in rows if a.id is not None])
     for a in sorted(rows, key=lambda r: (when_of(r), r.id or 0)):
         if a.id in stored and a.story_id is not None:
-            out[a.story_id].append((a.id, sp.features_from_json(stored[a.id])))
+            out[a.story_id].append((a.id, similarity.features_from_json(stored[a.id])))
     return out
 
 
@@ -190,37 +191,49 @@ def _live(session: Session, sid: int) -> bool:
     return story is not None and story.merged_into is None
 
 
+def _absorb(
+    session: Session,
+    older: int,
+    newer: int,
+    members: dict[int, list[Member]],
+    idf: sp.Idf,
+    now: datetime,
+    score: float,
+) -> None:
+    """Merge story ``newer`` into ``older``: the older id survives, the move is recorded."""
+    moved = story_index.move_story(session, newer, older)
+    story = session.get(Story, newer)
+    assert story is not None
+    story.merged_into = older
+    story.members = 0
+    session.add(story)
+    story_index.record(session, "merge", older, newer, moved, now, score)
+    members[older] = sorted(
+        members[older] + members.pop(newer), key=lambda m: (m[1].when or now, m[0])
+    )
+    _save(session, older, members[older], idf)
+
+
 def _merge(
     session: Session, live: list[int], members: dict[int, list[Member]], idf: sp.Idf, now: datetime
 ) -> int:
+    """Merge the stories that turn out to report one event, in one language or across
+    languages (story_link.merges: greedy average linkage over story profiles; candidates
+    share two index keys and come within two days of each other)."""
     profiles = {s: _profile(members[s], idf) for s in live if members.get(s)}
-    merged = 0
-    pairs = story_index.sharing_pairs(session, sorted(profiles))
-    for older, newer in pairs:  # ids grow with age: the older story comes first
-        if newer not in profiles or older not in profiles:
-            continue
-        score = sp.profile_similarity(profiles[older], profiles[newer], idf)
-        if score < sp.MERGE_THRESHOLD or not _fits(members[newer], profiles[older], idf):
-            continue
-        moved = story_index.move_story(session, newer, older)
-        story = session.get(Story, newer)
-        assert story is not None
-        story.merged_into = older
-        story.members = 0
-        session.add(story)
-        story_index.record(session, "merge", older, newer, moved, now, score)
-        members[older] = sorted(
-            members[older] + members.pop(newer), key=lambda m: (m[1].when or now, m[0])
-        )
-        profiles[older] = _profile(members[older], idf)
-        del profiles[newer]
-        _save(session, older, members[older], idf)
-        merged += 1
+    spans = {s: _span(members[s]) for s in profiles}
+    pairs = [
+        (a, b)
+        for a, b in story_index.sharing_pairs(session, sorted(profiles))
+        if story_link.near(spans[a], spans[b])
+    ]
+    links = story_link.merges(profiles, idf, sp.PARAMS, pairs)
+    for older, newer, score in links:
+        _absorb(session, older, newer, members, idf, now, score)
     session.flush()
-    return merged
+    return len(links)
 
 
-def _fits(ms: list[Member], profile: sp.Profile, idf: sp.Idf) -> bool:
-    """Most of the newer story's members must fit the older story on their own (no chaining)."""
-    fit = sum(1 for _, f in ms if sp.match(f, sp.vector(f, idf), profile, idf).joins)
-    return 2 * fit >= len(ms)
+def _span(ms: list[Member]) -> tuple[datetime, datetime] | None:
+    times = [f.when for _, f in ms if f.when is not None]
+    return (min(times), max(times)) if times else None

@@ -17,6 +17,7 @@ from sqlmodel import Session, func, select
 
 from pipeline.enrich import story_assign, story_recluster
 from pipeline.enrich import story_profile as sp
+from pipeline.enrich.story_similarity import term_key
 from storage import story_index
 from storage.db import make_engine, migrate, session_scope
 from storage.export import iter_export_rows
@@ -119,14 +120,14 @@ def test_stored_features_and_statistics_are_not_counted_twice(
         assert row is not None and row.data["terms"]
         docs = s.get(TermStat, story_index.DOCS)
         assert docs is not None and docs.df == 1
-        df_before = s.get(TermStat, "moratorium")
+        df_before = s.get(TermStat, term_key("moratorium"))
         assert df_before is not None and df_before.df == 1
         # the text changes (re-extraction): statistics move by the difference only
         a.text = _y(texts)
         story_assign.article_features(s, a)
         s.expire_all()  # term_stat is written with core upserts
         assert s.get(TermStat, story_index.DOCS).df == 1  # type: ignore[union-attr]
-        gone = s.get(TermStat, "moratorium")
+        gone = s.get(TermStat, term_key("moratorium"))
         assert gone is not None and gone.df == 0
 
 

@@ -9,6 +9,7 @@ runs them, then the window is re-clustered.
 
 from __future__ import annotations
 
+import csv
 import functools
 import json
 import random
@@ -63,6 +64,37 @@ def week_times(events: Mapping[str, str], days: Mapping[str, list[int]]) -> dict
         for i, key in enumerate(keys):
             out[key] = START + timedelta(days=first) + span * i / max(len(keys), 1)
     return out
+
+
+def semeval_pairs() -> list[tuple[str, str, str, bool]]:
+    """SemEval pairs (a, b, language group, same story); "in between" ratings left out."""
+    out = []
+    for r in csv.DictReader((FIXTURES / "dedup" / "pairs.csv").open(encoding="utf-8")):
+        overall = float(r["Overall"])
+        if 1.5 < overall < 3:
+            continue
+        a, b = (f"sem:{x}" for x in r["pair_id"].split("_"))
+        out.append((a, b, "-".join(sorted((r["url1_lang"], r["url2_lang"]))), overall <= 1.5))
+    return out
+
+
+def semeval_times(
+    keys: Iterable[str],
+    docs: Mapping[str, Mapping[str, Any]],
+    pairs: Iterable[tuple[str, str, str, bool]],
+) -> dict[str, datetime]:
+    """Publication dates; an undated article takes its pair partner's date (or 2020-01-01)."""
+    known = {
+        i: datetime.fromisoformat(str(d["date"])).replace(tzinfo=UTC)
+        for i, d in docs.items()
+        if d["date"]
+    }
+    when = dict(known)
+    for a, b, _, _ in pairs:
+        for x, y in ((a, b), (b, a)):
+            if x not in when and y in known:
+                when[x] = known[y]
+    return {k: when.get(k, datetime(2020, 1, 1, 12, tzinfo=UTC)) for k in keys}
 
 
 @dataclass(frozen=True)
