@@ -108,6 +108,10 @@ class Monitor:
             # user would click again, so does the test (bounded by wait_for)
             if resp.status_code == 503:
                 return None
+            if resp.status_code == 409:
+                # an earlier click that timed out or answered 503 may have created it after
+                # all: like the UI user who sees it running, take that one over
+                return _active_backfill(self, body["dag_id"])
             assert resp.status_code == 200, resp.text
             return resp.json()
 
@@ -130,6 +134,13 @@ class Monitor:
             "dag_runs"
         ]
         return out
+
+
+def _active_backfill(monitor: Monitor, dag_id: str) -> Any:
+    """The backfill of ``dag_id`` that is still running, if any (GET /api/v2/backfills)."""
+    listed = monitor.api("GET", "/backfills", params={"dag_id": dag_id, "limit": 100})
+    active = [b for b in listed["backfills"] if not b.get("completed_at")]
+    return active[-1] if active else None
 
 
 def _tail(path: Path, chars: int) -> str:
