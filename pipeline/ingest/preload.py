@@ -8,6 +8,9 @@ all of that once; forked workers then share those pages with the server.
 """
 
 import contextlib
+import pickle
+import sys
+from types import TracebackType
 
 import dateparser  # noqa: F401  (htmldate imports it at its first text search, in every worker)
 
@@ -24,6 +27,24 @@ _SAMPLE = (
     + b"</p></article></body></html>"
 )
 
+
+def _quiet_when_orphaned(
+    kind: type[BaseException], exc: BaseException, tb: TracebackType | None
+) -> None:
+    # A worker being forked reads its start data from the ingest process; if that
+    # process is killed meanwhile (SIGKILL, a timeout), the data arrive truncated.
+    # That is the kill's doing, not a bug: one line instead of a traceback.
+    if issubclass(kind, EOFError | pickle.UnpicklingError):
+        print(
+            f"newsmon worker: the ingest process went away while it started ({exc})",
+            file=sys.stderr,
+        )
+        return
+    sys.__excepthook__(kind, exc, tb)
+
+
+# the fork server reports a failed worker start through sys.excepthook
+sys.excepthook = _quiet_when_orphaned
 load_model()
 with contextlib.suppress(ExtractionError):  # the warm-up is done either way
     extract_article(_SAMPLE, "https://example.org/warm-up")

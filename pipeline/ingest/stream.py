@@ -246,23 +246,29 @@ class _Stream:
     def _store_batch(self, batch: list[_Done]) -> None:
         """Store ``batch`` in one transaction, each page under its own savepoint."""
         served: list[int] = []
+        # a page's counters count once its rows are committed
+        reports: list[StageReport] = []
         now = self.clock()
         try:
             with session_scope(self.engine) as session:
                 for done in batch:
-                    if self._store_one(session, done, now):
+                    page_report = StageReport("stream")
+                    reports.append(page_report)
+                    if self._store_one(session, done, now, page_report):
                         assert done.entry.id is not None
                         served.append(done.entry.id)
         except NewsmonError as exc:  # the commit failed: none of them is stored
             for done in batch:
                 self.write_report.error(exc.kind, done.entry.url, str(exc))
             return
+        for page_report in reports:
+            self.write_report.merge(page_report)
         for entry_id in served:
             # stored (or never to be stored): the spooled body has served; a
             # failed fetch has none, a failed extraction keeps nothing worth a retry
             spool.remove(self.spool_dir, entry_id)
 
-    def _store_one(self, session: Session, done: _Done, now: datetime) -> bool:
+    def _store_one(self, session: Session, done: _Done, now: datetime, report: StageReport) -> bool:
         """Store one page; True when its spool file is no longer needed."""
         entry = done.entry
         try:
@@ -275,11 +281,12 @@ class _Stream:
                     done.outcome,
                     self.outlets.get(entry.feed_id),
                     now,
-                    self.write_report,
+                    report,
                 )
                 status = session.get(Entry, entry.id)
                 closed = status is not None and status.status in ("done", "gave-up")
         except NewsmonError as exc:
-            self.write_report.error(exc.kind, entry.url, str(exc))
+            report.counts.clear()  # nothing of it was stored
+            report.error(exc.kind, entry.url, str(exc))
             return False
         return closed or done.outcome.error is not None
