@@ -22,6 +22,7 @@ picked up without fetching them again.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 import uuid
@@ -73,14 +74,21 @@ def run_pass(
     *,
     feed_ids: Sequence[int] | None = None,
     limit: int | None = None,
+    share: HostShare | None = None,
 ) -> None:
-    """Fetch and store due pages until the queue or the pass's budgets are exhausted."""
+    """Fetch and store due pages until the queue or the pass's budgets are exhausted.
+
+    ``share`` is the pass's registration among the passes on this machine (the
+    caller's, when it registered earlier); without one the pass registers itself.
+    """
     stream = _Stream(engine, kit, now, feed_ids, limit)
     plan = stream.plan()
     if not plan:
         return
     try:
-        with HostShare(kit.settings.ingest.share_dir) as share:
+        with contextlib.ExitStack() as stack:
+            if share is None:
+                share = stack.enter_context(HostShare(kit.settings.ingest.share_dir))
             asyncio.run(stream.run(plan, share))
     finally:
         stream.release()
