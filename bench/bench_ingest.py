@@ -276,12 +276,13 @@ def main() -> None:
     pages = load_pages(n, big)
     print(
         f"{n} pages, {sum(map(len, pages)) / 2**20:.1f} MB, {FEEDS} feeds on "
-        f"{FEEDS} loopback hosts, {os.cpu_count()} cores"
+        f"{FEEDS} loopback hosts, {os.cpu_count()} cores, {_load()}"
     )
     with loopback_servers(FEEDS) as servers:
         page_urls, feed_urls = serve(servers, pages)
         if big:
             print(run_ingest("ingest-pool", feed_urls, n, {})[0].line(None))
+            print(f"at the end: {_load()}")
             return
 
         def bare() -> None:
@@ -309,6 +310,13 @@ def main() -> None:
         print(f.line(base))
     for line in empties:
         print(line)
+    print(f"at the end: {_load()}")
+
+
+def _load() -> str:
+    # other work on the machine slows every figure (the baseline too); say how much there was
+    one, five, _ = os.getloadavg()
+    return f"load average {one:.2f} (1 min), {five:.2f} (5 min)"
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -88,13 +89,21 @@ def _default_workers() -> int:
     return max(1, os.cpu_count() or 1)
 
 
+def _default_share_dir() -> Path:
+    # machine-wide, not per NEWSMON_HOME: two homes on one machine share its cores too
+    return Path(tempfile.gettempdir()) / f"newsmon-cpu-share-{os.getuid()}"
+
+
 @dataclass(frozen=True)
 class IngestSettings:
     """How one ingest pass streams pages (see pipeline.ingest.stream)."""
 
-    #: Processes doing the CPU work (parse, extract, relevance, fingerprints, tagging);
-    #: 1 runs it in a thread of the ingesting process itself.
+    #: Processes doing the CPU work (parse, extract, relevance, fingerprints, tagging) on
+    #: this machine, shared by the passes running on it at once (each gets workers // passes,
+    #: at least 1); 1 runs it in a thread of the ingesting process itself.
     workers: int = field(default_factory=_default_workers)
+    #: Where running passes register, so that passes on one machine share its cores.
+    share_dir: Path = field(default_factory=_default_share_dir)
     #: Pages of one feed fetched per pass at most (a flooding feed waits for the next pass).
     feed_budget: int = 200
     #: Seconds after which a pass stops claiming new pages (in-flight ones are finished).
@@ -201,6 +210,7 @@ class Settings:
             pass_seconds=_float(env, "NEWSMON_PASS_SECONDS", 20 * 60.0),
             claim_lease=_float(env, "NEWSMON_CLAIM_LEASE", 15 * 60.0),
             page_concurrency=_int(env, "NEWSMON_PAGE_CONCURRENCY", 16, minimum=1),
+            share_dir=Path(env.get("NEWSMON_CPU_SHARE_DIR") or _default_share_dir()),
         )
         settings = cls(
             home=home,

@@ -127,13 +127,24 @@ def ingest(
         if not jobs and not due_pages:
             return _save_run(engine, report, started)
         from pipeline.ingest.poll import poll_feeds
+        from pipeline.ingest.pool import HostShare
         from pipeline.ingest.stream import run_pass
 
-        feed_ids = poll_feeds(engine, kit, jobs, started, report)
-        # A whole pass (the CLI) also picks up retries and what an interrupted
-        # run left queued; a shard keeps to its own feeds (the DAG runs
-        # process_pending for the rest).
-        run_pass(engine, kit, started, report, feed_ids=None if shards == 1 else feed_ids)
+        # registered before polling: shards started together all count each other
+        # by the time the first of them starts its CPU pool
+        with HostShare(settings.ingest.share_dir) as share:
+            feed_ids = poll_feeds(engine, kit, jobs, started, report)
+            # A whole pass (the CLI) also picks up retries and what an interrupted
+            # run left queued; a shard keeps to its own feeds (the DAG runs
+            # process_pending for the rest).
+            run_pass(
+                engine,
+                kit,
+                started,
+                report,
+                feed_ids=None if shards == 1 else feed_ids,
+                share=share,
+            )
         _recluster(
             engine,
             settings,

@@ -19,7 +19,7 @@ from sqlalchemy import delete, func, insert, select
 from sqlmodel import Session, col
 
 from storage.models import Fingerprint, LshBand
-from storage.repo import insert_ignore
+from storage.upsert import insert_ignore
 
 #: Most candidates verified per lookup; ordered by shared bands, so the likeliest come first.
 MAX_CANDIDATES = 50

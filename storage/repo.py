@@ -12,8 +12,7 @@ from datetime import UTC, date, datetime
 from typing import Any, Protocol
 
 from sqlalchemy import func, or_, text
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import Session, SQLModel, col, delete, select
+from sqlmodel import Session, col, delete, select
 
 from pipeline.errors import UsageError
 from storage.models import (
@@ -25,6 +24,7 @@ from storage.models import (
     Feed,
     Mention,
 )
+from storage.upsert import insert_ignore, insert_ignore_many
 
 
 class FeedSpec(Protocol):
@@ -85,25 +85,6 @@ class ActorSpec(Protocol):
 def utcnow() -> datetime:
     """The current time, aware, in UTC."""
     return datetime.now(UTC)
-
-
-def insert_ignore(
-    session: Session, model: type[SQLModel], values: Mapping[str, Any], keys: Sequence[str]
-) -> bool:
-    """Insert a row unless one with the same natural key exists. True if inserted."""
-    table = model.__table__  # type: ignore[attr-defined]
-    dialect = session.get_bind().dialect.name
-    stmt: Any
-    if dialect == "postgresql":
-        stmt = postgresql.insert(table).values(**values).on_conflict_do_nothing(index_elements=keys)
-    elif dialect == "sqlite":
-        stmt = sqlite.insert(table).values(**values).on_conflict_do_nothing(index_elements=keys)
-    else:  # pragma: no cover - only SQLite and PostgreSQL are supported
-        raise NotImplementedError(dialect)
-    # RETURNING tells inserted from skipped on both dialects (rowcount is -1
-    # on PostgreSQL once SQLAlchemy adds an implicit RETURNING).
-    result = session.execute(stmt.returning(*table.primary_key.columns))
-    return result.first() is not None
 
 
 # --- feeds -------------------------------------------------------------------
@@ -252,13 +233,14 @@ def original_of(session: Session, article: Article) -> Article:
 def sync_actors(session: Session, actors: Iterable[ActorSpec]) -> int:
     """Mirror gazetteer actors into the actor table.
 
-    Two concurrent ingest runs may meet the same new actor at once: insert_ignore
-    makes the second wait and find the row instead of failing on the key, and
-    the sorted order keeps the row locks of two writers in one order (no deadlock).
+    One SELECT finds which are stored already (and as what), one INSERT adds the
+    others. Two concurrent ingest runs may meet the same new actor at once: ON
+    CONFLICT DO NOTHING makes the second wait and skip the row instead of failing
+    on the key, and the sorted order keeps the row locks of two writers in one
+    order (no deadlock).
     """
-    n = 0
-    for a in sorted(actors, key=lambda a: str(a.id)):
-        values = {
+    wanted = {
+        str(a.id): {
             "id": a.id,
             "name": a.name,
             "type": a.type,
@@ -266,15 +248,23 @@ def sync_actors(session: Session, actors: Iterable[ActorSpec]) -> int:
             "name_de": getattr(a, "name_de", None),
             "name_ko": getattr(a, "name_ko", None),
         }
-        if not insert_ignore(session, Actor, values, ["id"]):
-            row = session.get(Actor, a.id)
-            if row is not None and any(getattr(row, k) != v for k, v in values.items()):
+        for a in actors
+    }
+    if wanted:
+        stored = {
+            row.id: row for row in session.exec(select(Actor).where(col(Actor.id).in_(wanted)))
+        }
+        insert_ignore_many(
+            session, Actor, [wanted[k] for k in sorted(wanted) if k not in stored], ["id"]
+        )
+        for key in sorted(stored):
+            row, values = stored[key], wanted[key]
+            if any(getattr(row, k) != v for k, v in values.items()):
                 for k, v in values.items():
                     setattr(row, k, v)
                 session.add(row)
-        n += 1
     session.flush()
-    return n
+    return len(wanted)
 
 
 def replace_mentions(
@@ -282,13 +272,10 @@ def replace_mentions(
 ) -> int:
     """Replace an article's actor mentions with ``mentions``; returns how many were given."""
     session.execute(delete(Mention).where(col(Mention.article_id) == article_id))
-    n = 0
-    for m in mentions:
-        insert_ignore(
-            session, Mention, {"article_id": article_id, **m}, ["article_id", "actor_id", "start"]
-        )
-        n += 1
-    return n
+    rows = [{"article_id": article_id, **m} for m in mentions]
+    # one executemany, not a compiled INSERT per mention
+    insert_ignore_many(session, Mention, rows, ["article_id", "actor_id", "start"])
+    return len(rows)
 
 
 def record_candidates(

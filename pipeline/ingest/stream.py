@@ -7,7 +7,8 @@
       -> fetchers (page_concurrency coroutines): spool reuse or HTTP GET,
          body to the spool file, then the CPU job in the pool (workers)
                                                      -> write queue (bounded)
-      -> one writer: one short transaction per page, spool file removed
+      -> one writer: one short transaction per batch of ready pages (at most
+         WRITE_BATCH, a savepoint each), then their spool files removed
 
 Network and CPU overlap (fetchers keep downloading while the pool extracts),
 memory is bounded by the two queues and the fetches in flight (bodies go to
@@ -21,24 +22,24 @@ picked up without fetching them again.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-import multiprocessing
-import os
 import time
 import uuid
 from collections.abc import Sequence
-from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
 
 from sqlalchemy.engine import Engine
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from pipeline.enrich.toolkit import Toolkit
 from pipeline.errors import FetchError, NewsmonError
 from pipeline.ingest import work
 from pipeline.ingest.fairness import fair_order
+from pipeline.ingest.pool import HostShare, LazyPool
 from pipeline.ingest.store import PageOutcome, store_page
 from pipeline.net.client import Fetcher, FetchRequest
 from pipeline.pages import spool
@@ -48,6 +49,13 @@ from storage.db import session_scope
 from storage.models import Entry, Feed
 
 log = logging.getLogger(__name__)
+
+#: Most pages the writer stores in one transaction. It takes only pages already
+#: waiting (never waits for more), so a slow pass still stores page by page; a
+#: busy one pays the transaction's fixed cost (BEGIN IMMEDIATE, commit, the WAL
+#: write) once for several pages, and a kill still loses only the pages in flight
+#: (spool files go after the commit).
+WRITE_BATCH = 8
 
 
 @dataclass(frozen=True)
@@ -66,90 +74,26 @@ def run_pass(
     *,
     feed_ids: Sequence[int] | None = None,
     limit: int | None = None,
+    share: HostShare | None = None,
 ) -> None:
-    """Fetch and store due pages until the queue or the pass's budgets are exhausted."""
+    """Fetch and store due pages until the queue or the pass's budgets are exhausted.
+
+    ``share`` is the pass's registration among the passes on this machine (the
+    caller's, when it registered earlier); without one the pass registers itself.
+    """
     stream = _Stream(engine, kit, now, feed_ids, limit)
     plan = stream.plan()
     if not plan:
         return
     try:
-        asyncio.run(stream.run(plan))
+        with contextlib.ExitStack() as stack:
+            if share is None:
+                share = stack.enter_context(HostShare(kit.settings.ingest.share_dir))
+            asyncio.run(stream.run(plan, share))
     finally:
         stream.release()
         report.merge(stream.fetch_report)
         report.merge(stream.write_report)
-
-
-def make_pool(kit: Toolkit) -> Executor:
-    """The CPU pool: processes (forkserver) when workers > 1, else one local thread."""
-    workers = kit.settings.ingest.workers
-    if workers <= 1:
-        return ThreadPoolExecutor(1, thread_name_prefix="newsmon-cpu")
-    ctx = multiprocessing.get_context("forkserver")
-    # the fork server imports trafilatura once; each worker forks from it
-    ctx.set_forkserver_preload(["pipeline.ingest.work"])
-    return ProcessPoolExecutor(
-        workers, mp_context=ctx, initializer=work.init_worker, initargs=(kit, os.getpid())
-    )
-
-
-def _start_workers(pool: Executor, n: int) -> None:
-    """Have all ``n`` workers of ``pool`` up (each ran a trivial job)."""
-    for future in [pool.submit(os.getpid) for _ in range(n)]:
-        future.result()
-
-
-def _started_pool(kit: Toolkit) -> Executor:
-    """The pool with its workers up; one local thread when worker processes cannot start.
-
-    Some hosts refuse the fork server (an Airflow task process answered BrokenPipeError):
-    the pass then runs its CPU work in-process, slower but complete, and says so.
-    """
-    pool = make_pool(kit)
-    try:
-        _start_workers(pool, kit.settings.ingest.workers)
-    except Exception as exc:
-        pool.shutdown(wait=False, cancel_futures=True)
-        if isinstance(pool, ThreadPoolExecutor):
-            raise
-        log.warning(
-            "worker processes could not start (%s: %s); extracting in-process",
-            type(exc).__name__,
-            exc,
-        )
-        return ThreadPoolExecutor(1, thread_name_prefix="newsmon-cpu")
-    except BaseException:
-        pool.shutdown(wait=False, cancel_futures=True)
-        raise
-    return pool
-
-
-class LazyPool:
-    """The CPU pool, started when the first page is ready for it.
-
-    A pass whose due pages all fail to fetch (or come back unchanged) never
-    pays for the fork server and its workers importing the extractor.
-    """
-
-    def __init__(self, kit: Toolkit) -> None:
-        self.kit = kit
-        self.pool: Executor | None = None
-        self._lock = asyncio.Lock()
-
-    async def get(self) -> Executor:
-        """The running pool (started on first use, off the event loop)."""
-        async with self._lock:
-            if self.pool is None:
-                # Starting worker processes blocks the caller for as long as the
-                # fork server needs to import the extractor: never on the event
-                # loop, where it would stall every fetch in flight.
-                self.pool = await asyncio.to_thread(_started_pool, self.kit)
-        return self.pool
-
-    def shutdown(self) -> None:
-        """Stop the workers, if any were started."""
-        if self.pool is not None:
-            self.pool.shutdown()
 
 
 class _Stream:
@@ -221,13 +165,12 @@ class _Stream:
 
     # -- the pipeline -------------------------------------------------------------
 
-    async def run(self, plan: list[int]) -> None:
+    async def run(self, plan: list[int], share: HostShare) -> None:
         width = self.settings.page_concurrency
         fetch_q: asyncio.Queue[Entry | None] = asyncio.Queue(maxsize=width)
-        write_q: asyncio.Queue[_Done | None] = asyncio.Queue(
-            maxsize=max(2, 2 * self.settings.workers)
-        )
-        pool = LazyPool(self.kit)
+        # room for one full batch: prepared pages hold their text and compressed raw page
+        write_q: asyncio.Queue[_Done | None] = asyncio.Queue(maxsize=WRITE_BATCH)
+        pool = LazyPool(self.kit, share)
         try:
             async with Fetcher(self.kit.settings.fetch) as fetcher, asyncio.TaskGroup() as tg:
                 tg.create_task(self._writer(write_q))
@@ -295,16 +238,50 @@ class _Stream:
             await write_q.put(_Done(entry, outcome))
 
     async def _writer(self, write_q: asyncio.Queue[_Done | None]) -> None:
-        while (done := await write_q.get()) is not None:
-            await asyncio.to_thread(self._store, done)
+        more = True
+        while more and (done := await write_q.get()) is not None:
+            # whatever else is ready goes into the same transaction: never waits
+            # for a page, so a lone page is stored as soon as alone
+            batch = [done]
+            while len(batch) < WRITE_BATCH and not write_q.empty():
+                nxt = write_q.get_nowait()
+                if nxt is None:
+                    more = False
+                    break
+                batch.append(nxt)
+            await asyncio.to_thread(self._store_batch, batch)
 
-    def _store(self, done: _Done) -> None:
-        entry = done.entry
-        assert entry.id is not None
-        report = self.write_report
+    def _store_batch(self, batch: list[_Done]) -> None:
+        """Store ``batch`` in one transaction, each page under its own savepoint."""
+        served: list[int] = []
+        # a page's counters count once its rows are committed
+        reports: list[StageReport] = []
         now = self.clock()
         try:
             with session_scope(self.engine) as session:
+                for done in batch:
+                    page_report = StageReport("stream")
+                    reports.append(page_report)
+                    if self._store_one(session, done, now, page_report):
+                        assert done.entry.id is not None
+                        served.append(done.entry.id)
+        except NewsmonError as exc:  # the commit failed: none of them is stored
+            for done in batch:
+                self.write_report.error(exc.kind, done.entry.url, str(exc))
+            return
+        for page_report in reports:
+            self.write_report.merge(page_report)
+        for entry_id in served:
+            # stored (or never to be stored): the spooled body has served; a
+            # failed fetch has none, a failed extraction keeps nothing worth a retry
+            spool.remove(self.spool_dir, entry_id)
+
+    def _store_one(self, session: Session, done: _Done, now: datetime, report: StageReport) -> bool:
+        """Store one page; True when its spool file is no longer needed."""
+        entry = done.entry
+        try:
+            # a page that fails is undone alone; the batch's other pages stay
+            with session.begin_nested():
                 store_page(
                     session,
                     self.kit,
@@ -317,9 +294,7 @@ class _Stream:
                 status = session.get(Entry, entry.id)
                 closed = status is not None and status.status in ("done", "gave-up")
         except NewsmonError as exc:
+            report.counts.clear()  # nothing of it was stored
             report.error(exc.kind, entry.url, str(exc))
-            return
-        if closed or done.outcome.error is not None:
-            # stored (or never to be stored): the spooled body has served; a
-            # failed fetch has none, a failed extraction keeps nothing worth a retry
-            spool.remove(self.spool_dir, entry.id)
+            return False
+        return closed or done.outcome.error is not None

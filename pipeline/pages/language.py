@@ -33,3 +33,8 @@ def detect_language(text: str) -> str | None:
         return "ko"
     lang, _score = py3langid.classify(sample)
     return str(lang)
+
+
+def load_model() -> None:
+    """Load the language model now instead of at the first classification."""
+    py3langid.classify("load the model")

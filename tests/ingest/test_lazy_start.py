@@ -15,7 +15,7 @@ import pytest
 
 from pipeline import stages
 from pipeline.config import IngestSettings, Settings
-from pipeline.ingest import stream
+from pipeline.ingest import pool
 from tests.support.faulty_site import load_articles, page_html
 from tests.support.http_server import LoopbackServer, Response
 from tests.support.paths import ROOT
@@ -63,14 +63,13 @@ def _cfg(settings: Settings, server: LoopbackServer, tmp_path: Path) -> Settings
 def pools(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
     """Every CPU pool a pass creates (the real pool, recorded)."""
     made: list[Any] = []
-    real = stream.make_pool
+    real = pool.make_pool
 
-    def record(kit: Any) -> Any:
-        pool = real(kit)
-        made.append(pool)
-        return pool
+    def record(kit: Any, size: int) -> Any:
+        made.append(real(kit, size))
+        return made[-1]
 
-    monkeypatch.setattr(stream, "make_pool", record)
+    monkeypatch.setattr(pool, "make_pool", record)
     return made
 
 

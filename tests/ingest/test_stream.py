@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -15,6 +16,8 @@ from sqlmodel import Session, col, select
 
 from pipeline import stages
 from pipeline.config import IngestSettings, Settings
+from pipeline.errors import DatabaseUnavailable
+from pipeline.ingest import stream
 from pipeline.ingest.fairness import fair_order
 from pipeline.pages import spool
 from storage import queue
@@ -274,3 +277,44 @@ def test_retry_after_is_capped(settings: Settings, site: _Site, tmp_path: Path) 
         engine.dispose()
     wait = row.next_attempt_at - T0  # type: ignore[operator]
     assert timedelta(hours=1) <= wait < timedelta(hours=1, minutes=5)
+
+
+def test_a_page_failing_in_a_batch_is_undone_alone(
+    settings: Settings, site: _Site, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    urls = site.feed("Eins", [f"/b/{i}.html" for i in range(6)])
+    bad = urls[4]
+    real = stream.store_page
+    sizes: list[int] = []
+    real_batch = stream._Stream._store_batch
+
+    def record_batch(self: stream._Stream, batch: list[stream._Done]) -> None:
+        sizes.append(len(batch))
+        if len(sizes) == 1:
+            time.sleep(0.5)  # the others queue up meanwhile: one batch of several pages
+        real_batch(self, batch)
+
+    def store_page(session: Session, kit: object, entry: Entry, *args: object) -> None:
+        real(session, kit, entry, *args)  # type: ignore[arg-type]
+        if entry.url == bad:
+            # written, then failed: the savepoint must take back this page's rows only
+            raise DatabaseUnavailable("lost the connection mid-page")
+
+    monkeypatch.setattr(stream, "store_page", store_page)
+    monkeypatch.setattr(stream._Stream, "_store_batch", record_batch)
+    cfg = _cfg(settings, site, tmp_path)
+    stages.init(cfg)
+    report = stages.ingest(cfg, now=T0)
+    assert max(sizes) > 1
+    assert _stored_urls(cfg) == set(urls) - {bad}
+    assert report.counts["articles_stored"] == 5
+    assert report.counts["errors"] == 1
+    engine = make_engine(cfg.database_url)
+    try:
+        with Session(engine) as s:
+            row = s.exec(select(Entry).where(Entry.url == bad)).one()
+    finally:
+        engine.dispose()
+    assert row.status in ("pending", "failed") and row.article_id is None
+    # its body stays spooled for the next pass; the stored pages' files are gone
+    assert [p.name for p in cfg.spool_dir.iterdir()] == [f"{row.id}.page"]

@@ -1,0 +1,54 @@
+"""INSERT ... ON CONFLICT DO NOTHING on a natural key, for SQLite and PostgreSQL.
+
+Every writer that may meet a concurrent writer of the same row inserts this
+way: the second one waits for the first's row lock and then skips the row
+instead of failing on the key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, SQLModel
+
+
+def insert_ignore(
+    session: Session, model: type[SQLModel], values: Mapping[str, Any], keys: Sequence[str]
+) -> bool:
+    """Insert a row unless one with the same natural key exists. True if inserted."""
+    table = model.__table__  # type: ignore[attr-defined]
+    dialect = session.get_bind().dialect.name
+    stmt: Any
+    if dialect == "postgresql":
+        stmt = postgresql.insert(table).values(**values).on_conflict_do_nothing(index_elements=keys)
+    elif dialect == "sqlite":
+        stmt = sqlite.insert(table).values(**values).on_conflict_do_nothing(index_elements=keys)
+    else:  # pragma: no cover - only SQLite and PostgreSQL are supported
+        raise NotImplementedError(dialect)
+    # RETURNING tells inserted from skipped on both dialects (rowcount is -1
+    # on PostgreSQL once SQLAlchemy adds an implicit RETURNING).
+    result = session.execute(stmt.returning(*table.primary_key.columns))
+    return result.first() is not None
+
+
+def insert_ignore_many(
+    session: Session,
+    model: type[SQLModel],
+    rows: Sequence[Mapping[str, Any]],
+    keys: Sequence[str],
+) -> None:
+    """Insert ``rows`` (one statement, executemany) skipping those whose natural key exists."""
+    if not rows:
+        return
+    table = model.__table__  # type: ignore[attr-defined]
+    dialect = session.get_bind().dialect.name
+    stmt: Any
+    if dialect == "postgresql":
+        stmt = postgresql.insert(table).on_conflict_do_nothing(index_elements=keys)
+    elif dialect == "sqlite":
+        stmt = sqlite.insert(table).on_conflict_do_nothing(index_elements=keys)
+    else:  # pragma: no cover - only SQLite and PostgreSQL are supported
+        raise NotImplementedError(dialect)
+    session.execute(stmt, list(rows))
