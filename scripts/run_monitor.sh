@@ -60,6 +60,12 @@ export AIRFLOW__CORE__DAGS_FOLDER="$REPO/dags"
 export AIRFLOW__CORE__LOAD_EXAMPLES="${AIRFLOW__CORE__LOAD_EXAMPLES:-False}"
 export AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION="${AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION:-False}"
 export AIRFLOW__DATABASE__SQL_ALCHEMY_CONN="${AIRFLOW__DATABASE__SQL_ALCHEMY_CONN:-sqlite:///$AIRFLOW_HOME/airflow.db}"
+if [[ "$AIRFLOW__DATABASE__SQL_ALCHEMY_CONN" == sqlite* ]]; then
+    # every Airflow process writes this one file: wait for its lock instead of failing a
+    # UI backfill half-way (pipeline/ops/metadata_db.py says why)
+    export AIRFLOW__DATABASE__SQL_ALCHEMY_CONNECT_ARGS="${AIRFLOW__DATABASE__SQL_ALCHEMY_CONNECT_ARGS:-pipeline.ops.metadata_db.SQLITE_CONNECT_ARGS}"
+    export AIRFLOW__DATABASE__SQL_ALCHEMY_CONNECT_ARGS_ASYNC="${AIRFLOW__DATABASE__SQL_ALCHEMY_CONNECT_ARGS_ASYNC:-pipeline.ops.metadata_db.SQLITE_CONNECT_ARGS_ASYNC}"
+fi
 export AIRFLOW__API__HOST="${AIRFLOW__API__HOST:-localhost}"
 export AIRFLOW__API__PORT="${AIRFLOW__API__PORT:-8080}"
 # the UI lists new/changed DAG files within seconds rather than minutes

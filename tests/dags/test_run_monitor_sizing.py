@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import importlib
 import os
+import re
 import subprocess
 
 import pytest
@@ -44,3 +46,13 @@ def test_the_real_core_count_by_default_and_the_environment_wins() -> None:
     assert forced["AIRFLOW__CORE__PARALLELISM"] == "7"
     assert forced["AIRFLOW__CORE__MAX_ACTIVE_TASKS_PER_DAG"] == "7"
     assert forced["newsmon_http pool slots"] == "5"
+
+
+def test_sqlite_metadata_waits_for_its_lock() -> None:
+    """The connect-args import paths `make run` gives Airflow resolve to a long lock wait."""
+    script = (REPO / "scripts" / "run_monitor.sh").read_text()
+    paths = re.findall(r"SQL_ALCHEMY_CONNECT_ARGS(?:_ASYNC)?:-([\w.]+)\}", script)
+    assert len(paths) == 2, paths
+    for path in paths:
+        module, name = path.rsplit(".", 1)  # what Airflow's conf.getimport does
+        assert getattr(importlib.import_module(module), name)["timeout"] >= 30
