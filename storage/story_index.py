@@ -28,6 +28,11 @@ MAX_CANDIDATES = 25
 #: A key found in more than this share of stored articles is too common to probe.
 COMMON_KEY_SHARE = 0.02
 COMMON_KEY_FLOOR = 50
+#: ... and a key in more than this many stored articles is never probed: at 100,000 articles
+#: the share alone let keys through whose story_key postings made the probe the largest cost
+#: (bench/bench_stories.py, docs/dedup.md "Cost"); an event's rarer keys still find its story.
+#: Only windows of more than COMMON_KEY_CAP / COMMON_KEY_SHARE (25,000) articles are affected.
+COMMON_KEY_CAP = 500
 #: term_stat's row for the number of articles counted.
 DOCS = ""
 MAX_TERM = 200
@@ -126,7 +131,7 @@ def document_frequencies(session: Session, terms: Iterable[str]) -> tuple[dict[s
 
 def probe_keys(keys: Mapping[str, int], df: Mapping[str, int], docs: int) -> list[int]:
     """The key hashes worth probing: drop keys common to a large share of articles."""
-    limit = max(COMMON_KEY_FLOOR, COMMON_KEY_SHARE * docs)
+    limit = min(max(COMMON_KEY_FLOOR, COMMON_KEY_SHARE * docs), COMMON_KEY_CAP)
     return sorted({h for k, h in keys.items() if df.get(k[:MAX_TERM], 0) <= limit})
 
 
