@@ -101,13 +101,23 @@ def put_features(
 def _bump(session: Session, deltas: Mapping[str, int]) -> None:
     if not deltas:
         return
+    rows = sorted(deltas.items())  # one order for all writers: no deadlock on PostgreSQL
+    conn = session.connection()
+    if conn.dialect.name == "postgresql":
+        # one statement for all rows: psycopg's executemany cost a round trip per term
+        # (~15 ms an article in bench/bench_stories.py)
+        conn.exec_driver_sql(
+            "INSERT INTO term_stat (term, df) SELECT * FROM unnest(%s::varchar[], %s::int[])"
+            " ON CONFLICT (term) DO UPDATE SET df = term_stat.df + excluded.df",
+            ([t for t, _ in rows], [d for _, d in rows]),
+        )
+        return
     table = TermStat.__table__  # type: ignore[attr-defined]
     stmt = _dialect_insert(session, table)
     stmt = stmt.on_conflict_do_update(
         index_elements=["term"], set_={"df": table.c.df + stmt.excluded.df}
     )
-    # sorted: two writers touch rows in one order (no deadlock on PostgreSQL)
-    session.execute(stmt, [{"term": t, "df": d} for t, d in sorted(deltas.items())])
+    session.execute(stmt, [{"term": t, "df": d} for t, d in rows])
 
 
 def document_frequencies(session: Session, terms: Iterable[str]) -> tuple[dict[str, int], int]:
@@ -117,14 +127,16 @@ def document_frequencies(session: Session, terms: Iterable[str]) -> tuple[dict[s
     conn = session.connection()
     # the DB-API directly: SQLAlchemy's expansion of a few hundred IN parameters cost more
     # than the query (cProfile of bench/bench_stories.py: 8 ms a call of which ~1 ms SQL)
-    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-    for i in range(0, len(wanted), 900):
-        chunk = wanted[i : i + 900]
-        rows = conn.exec_driver_sql(
-            f"SELECT term, df FROM term_stat WHERE term IN ({', '.join([mark] * len(chunk))})",
-            tuple(chunk),
-        ).all()
-        out.update({str(t): int(d) for t, d in rows})
+    if conn.dialect.name == "postgresql":  # one array parameter: psycopg parses each %s
+        chunks: list[tuple[str, tuple[Any, ...]]] = [("term = ANY(%s::varchar[])", (wanted,))]
+    else:  # SQLite's limit on host parameters
+        chunks = [
+            (f"term IN ({', '.join(['?'] * len(c))})", tuple(c))
+            for c in (wanted[i : i + 900] for i in range(0, len(wanted), 900))
+        ]
+    for where, params in chunks:
+        rows = conn.exec_driver_sql(f"SELECT term, df FROM term_stat WHERE {where}", params)
+        out.update({str(t): int(d) for t, d in rows.all()})
     docs = out.pop(DOCS, 0)
     return out, docs
 
