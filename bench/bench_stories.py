@@ -134,6 +134,10 @@ def fill(engine: Engine, start: int, stop: int, bases: list[Any]) -> None:
                 )
             )
         s.commit()
+    with engine.begin() as c:
+        # what autovacuum does after a bulk insert: without it PostgreSQL plans the probes of a
+        # freshly filled window from the empty tables' statistics (sequential scans)
+        c.execute(text("ANALYZE"))
 
 
 def probe(engine: Engine, bases: list[Any], n_events: int, seq: int) -> list[float]:
