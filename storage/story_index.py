@@ -28,6 +28,11 @@ MAX_CANDIDATES = 25
 #: A key found in more than this share of stored articles is too common to probe.
 COMMON_KEY_SHARE = 0.02
 COMMON_KEY_FLOOR = 50
+#: ... and a key in more than this many stored articles is never probed: at 100,000 articles
+#: the share alone let keys through whose story_key postings made the probe the largest cost
+#: (bench/bench_stories.py, docs/dedup.md "Cost"); an event's rarer keys still find its story.
+#: Only windows of more than COMMON_KEY_CAP / COMMON_KEY_SHARE (25,000) articles are affected.
+COMMON_KEY_CAP = 500
 #: term_stat's row for the number of articles counted.
 DOCS = ""
 MAX_TERM = 200
@@ -71,10 +76,16 @@ def put_features(
     data: Mapping[str, Any],
     terms: Iterable[str],
     old_terms: Iterable[str] = (),
+    *,
+    first: bool | None = None,
 ) -> None:
-    """Store an article's features and move the term statistics by the difference."""
+    """Store an article's features and move the term statistics by the difference.
+
+    ``first`` says whether the article had no stored features (looked up if None).
+    """
     new, old = {t[:MAX_TERM] for t in terms}, {t[:MAX_TERM] for t in old_terms}
-    first = stored_features(session, article_id) is None
+    if first is None:
+        first = stored_features(session, article_id) is None
     stmt = _dialect_insert(session, ArticleStoryFeatures.__table__)  # type: ignore[attr-defined]
     session.execute(
         stmt.values(article_id=article_id, data=dict(data)).on_conflict_do_update(
@@ -90,33 +101,49 @@ def put_features(
 def _bump(session: Session, deltas: Mapping[str, int]) -> None:
     if not deltas:
         return
+    rows = sorted(deltas.items())  # one order for all writers: no deadlock on PostgreSQL
+    conn = session.connection()
+    if conn.dialect.name == "postgresql":
+        # one statement for all rows: psycopg's executemany cost a round trip per term
+        # (~15 ms an article in bench/bench_stories.py)
+        conn.exec_driver_sql(
+            "INSERT INTO term_stat (term, df) SELECT * FROM unnest(%s::varchar[], %s::int[])"
+            " ON CONFLICT (term) DO UPDATE SET df = term_stat.df + excluded.df",
+            ([t for t, _ in rows], [d for _, d in rows]),
+        )
+        return
     table = TermStat.__table__  # type: ignore[attr-defined]
     stmt = _dialect_insert(session, table)
     stmt = stmt.on_conflict_do_update(
         index_elements=["term"], set_={"df": table.c.df + stmt.excluded.df}
     )
-    # sorted: two writers touch rows in one order (no deadlock on PostgreSQL)
-    session.execute(stmt, [{"term": t, "df": d} for t, d in sorted(deltas.items())])
+    session.execute(stmt, [{"term": t, "df": d} for t, d in rows])
 
 
 def document_frequencies(session: Session, terms: Iterable[str]) -> tuple[dict[str, int], int]:
     """(df per term, number of articles counted)."""
     wanted = sorted({t[:MAX_TERM] for t in terms} | {DOCS})
     out: dict[str, int] = {}
-    for i in range(0, len(wanted), 900):
-        rows = session.execute(
-            select(TermStat.term, TermStat.df).where(  # type: ignore[call-overload]
-                col(TermStat.term).in_(wanted[i : i + 900])
-            )
-        ).all()
-        out.update({str(t): int(d) for t, d in rows})
+    conn = session.connection()
+    # the DB-API directly: SQLAlchemy's expansion of a few hundred IN parameters cost more
+    # than the query (cProfile of bench/bench_stories.py: 8 ms a call of which ~1 ms SQL)
+    if conn.dialect.name == "postgresql":  # one array parameter: psycopg parses each %s
+        chunks: list[tuple[str, tuple[Any, ...]]] = [("term = ANY(%s::varchar[])", (wanted,))]
+    else:  # SQLite's limit on host parameters
+        chunks = [
+            (f"term IN ({', '.join(['?'] * len(c))})", tuple(c))
+            for c in (wanted[i : i + 900] for i in range(0, len(wanted), 900))
+        ]
+    for where, params in chunks:
+        rows = conn.exec_driver_sql(f"SELECT term, df FROM term_stat WHERE {where}", params)
+        out.update({str(t): int(d) for t, d in rows.all()})
     docs = out.pop(DOCS, 0)
     return out, docs
 
 
 def probe_keys(keys: Mapping[str, int], df: Mapping[str, int], docs: int) -> list[int]:
     """The key hashes worth probing: drop keys common to a large share of articles."""
-    limit = max(COMMON_KEY_FLOOR, COMMON_KEY_SHARE * docs)
+    limit = min(max(COMMON_KEY_FLOOR, COMMON_KEY_SHARE * docs), COMMON_KEY_CAP)
     return sorted({h for k, h in keys.items() if df.get(k[:MAX_TERM], 0) <= limit})
 
 
@@ -131,25 +158,37 @@ def candidates(
     """Live stories seen since ``since`` sharing a key, most shared keys first."""
     if not key_hashes:
         return []
-    shared = func.count().label("shared")
-    stmt: Any = (
-        select(col(StoryKey.story_id), shared)
-        .join(Story, col(Story.id) == col(StoryKey.story_id))
-        .where(
-            col(StoryKey.key).in_(sorted(set(key_hashes))),
-            col(Story.last_seen_at) >= since,
-            col(Story.merged_into).is_(None),
+    # two index-driven steps instead of one join: with a join, PostgreSQL with stale
+    # statistics (a freshly filled window) walked every story for each key (35 ms at 10,000
+    # stories); the postings of probed keys are short (COMMON_KEY_CAP), so the counting and
+    # the ordering are cheap here
+    shared: dict[int, int] = {}
+    for sid, n in session.execute(
+        select(col(StoryKey.story_id), func.count())
+        .where(col(StoryKey.key).in_(sorted(set(key_hashes))))
+        .group_by(col(StoryKey.story_id))
+    ).all():
+        shared[int(sid)] = int(n)
+    for sid in exclude:
+        shared.pop(sid, None)
+    live: set[int] = set()
+    ids = sorted(shared)
+    for i in range(0, len(ids), 500):
+        live.update(
+            int(r)
+            for r in session.execute(
+                select(col(Story.id)).where(
+                    col(Story.id).in_(ids[i : i + 500]),
+                    col(Story.last_seen_at) >= since,
+                    col(Story.merged_into).is_(None),
+                )
+            ).scalars()
         )
-    )
-    skip = list(exclude)
-    if skip:
-        stmt = stmt.where(col(StoryKey.story_id).not_in(skip))
-    stmt = stmt.group_by(col(StoryKey.story_id)).order_by(shared.desc(), col(StoryKey.story_id))
-    ids = [int(r[0]) for r in session.execute(stmt.limit(limit)).all()]
-    if not ids:
+    top = sorted(live, key=lambda sid: (-shared[sid], sid))[:limit]
+    if not top:
         return []
-    stories = {s.id: s for s in session.scalars(select(Story).where(col(Story.id).in_(ids)))}
-    return [stories[i] for i in ids if i in stories]
+    stories = {s.id: s for s in session.scalars(select(Story).where(col(Story.id).in_(top)))}
+    return [stories[i] for i in top if i in stories]
 
 
 def sharing_pairs(

@@ -61,15 +61,23 @@ def article_features(session: Session, article: Article) -> similarity.StoryFeat
     old = story_index.stored_features(session, article.id)
     if old != data:
         old_terms = sp.stat_terms(similarity.features_from_json(old)) if old else set()
-        story_index.put_features(session, article.id, data, sp.stat_terms(feats), old_terms)
+        story_index.put_features(
+            session, article.id, data, sp.stat_terms(feats), old_terms, first=old is None
+        )
     return feats
+
+
+def profile_terms(*profiles: Profile) -> set[str]:
+    """The term_stat keys of the stories' names and actors (their idf weighs the match)."""
+    terms: set[str] = set()
+    for p in profiles:
+        terms |= {f"^{n}" for n in p.names} | {sp.actor_key(a) for a in p.actors}
+    return terms
 
 
 def load_idf(session: Session, feats: similarity.StoryFeatures, *extra: Profile) -> sp.Idf:
     """Inverse document frequencies of the article's terms (and the candidates' keys) from SQL."""
-    terms = sp.stat_terms(feats)
-    for p in extra:
-        terms |= {f"^{n}" for n in p.names} | {sp.actor_key(a) for a in p.actors}
+    terms = sp.stat_terms(feats) | profile_terms(*extra)
     df, docs = story_index.document_frequencies(session, terms)
     return sp.idf_from(df, docs)
 
@@ -151,11 +159,17 @@ def choose(
     )
     profiles = [(s, sp.Profile.from_json(s.profile)) for s in found]
     if profiles:
-        idf = load_idf(session, feats, *(p for _, p in profiles))
+        # only the candidates' keys not looked up yet: the article's came with the first call
+        # and nothing was written since, so the merged counts equal one call for all of them
+        more, _ = story_index.document_frequencies(
+            session, profile_terms(*(p for _, p in profiles)) - df_terms
+        )
+        idf = sp.idf_from(df | more, docs)
     best: tuple[float, Story] | None = None
     follow: tuple[float, Story] | None = None
+    mine = sp.side(feats, idf)
     for story, profile in profiles:
-        m = sp.match(feats, vec, profile, idf)
+        m = sp.match(feats, vec, profile, idf, mine=mine)
         gap_days = (when - story.last_seen_at).total_seconds() / 86400
         if gap_days > rules.quiet_days:
             if m.joins and (follow is None or m.score > follow[0]):

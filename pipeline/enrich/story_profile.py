@@ -18,14 +18,42 @@ days (docs/dedup.md, scripts/story_cv.py).
 from __future__ import annotations
 
 import functools
-import hashlib
 import math
-import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from pipeline.enrich import story_background
+from pipeline.enrich.story_keys import (
+    KEY_NAMES as KEY_NAMES,
+)
+from pipeline.enrich.story_keys import (
+    KEY_NUMBERS as KEY_NUMBERS,
+)
+from pipeline.enrich.story_keys import (
+    KEY_TERMS as KEY_TERMS,
+)
+from pipeline.enrich.story_keys import (
+    actor_key as actor_key,
+)
+from pipeline.enrich.story_keys import (
+    fold_name as fold_name,
+)
+from pipeline.enrich.story_keys import (
+    index_keys as index_keys,
+)
+from pipeline.enrich.story_keys import (
+    key_hash as key_hash,
+)
+from pipeline.enrich.story_keys import (
+    name_key as name_key,
+)
+from pipeline.enrich.story_keys import (
+    number_key as number_key,
+)
+from pipeline.enrich.story_keys import (
+    stat_terms as stat_terms,
+)
 from pipeline.enrich.story_similarity import StoryFeatures
 
 
@@ -106,45 +134,7 @@ VECTOR_TERMS = 400
 #: Strongest centroid terms (and names, ...) kept per story: bounds the profile's size.
 CENTROID_TERMS = 300
 PROFILE_ITEMS = 120
-#: Keys per article in the candidate index (rarest first).
-KEY_TERMS = 8
-KEY_NAMES = 8
-KEY_NUMBERS = 6
-
 Idf = Callable[[str], float]
-
-
-@functools.lru_cache(maxsize=200_000)
-def fold_name(name: str) -> str:
-    """ASCII-fold a name so 'Pjöngjang', 'Jong-un' and 'Jong Un' variants meet."""
-    text = unicodedata.normalize("NFKD", name)
-    text = "".join(c for c in text if not unicodedata.combining(c))
-    return text.lower().replace("-", "").replace("'", "").replace("ß", "ss")
-
-
-def actor_key(actor_id: str) -> str:
-    """The term under which an actor id counts in document frequencies."""
-    return f"@{actor_id}"
-
-
-def number_key(number: str) -> str:
-    """The term under which a number counts (language-independent evidence)."""
-    return f"#{number}"
-
-
-def name_key(name: str) -> str:
-    """The term under which a name counts, folded to ASCII so spellings across languages meet."""
-    return f"^{fold_name(name)}"
-
-
-def stat_terms(f: StoryFeatures) -> set[str]:
-    """Everything whose document frequency is kept (term_stat): one entry per article."""
-    return (
-        set(f.terms)
-        | {name_key(n) for n in f.names}
-        | {actor_key(a) for a in f.actors}
-        | {number_key(n) for n in f.numbers}
-    )
 
 
 def idf_from(
@@ -298,11 +288,53 @@ def _mean_dot(vec: Mapping[str, float], p: Profile) -> float:
     return dot / max(p.members, 1)
 
 
-def _share(mine: Iterable[str], theirs: Mapping[str, float], members: int, idf: Idf) -> float:
-    """Idf-weighted cosine of a binary set against the story's member fractions."""
-    a = {k: idf(k) for k in mine}
-    b = {k: idf(k) * c / max(members, 1) for k, c in theirs.items()}
-    return _cos(a, b)
+@dataclass(frozen=True)
+class Side:
+    """An article's idf-weighted name, actor and title sets, computed once per assignment."""
+
+    names: Mapping[str, float]
+    actors: Mapping[str, float]
+    title: Mapping[str, float]
+
+
+def side(f: StoryFeatures, idf: Idf) -> Side:
+    """The article's half of ``match``, shared by all the candidates it is matched against."""
+    names = {fold_name(n) for n in f.names}
+    return Side(
+        names={k: idf(k) for k in (name_key(n) for n in names)},
+        actors={k: idf(k) for k in (actor_key(a) for a in f.actors)},
+        title={k: idf(k) for k in f.title},
+    )
+
+
+def _share(
+    a: Mapping[str, float], theirs: Mapping[str, float], members: int, idf: Idf, prefix: str = ""
+) -> float:
+    """Idf-weighted cosine of a binary set against the story's member fractions.
+
+    ``a`` holds the article's keys with their idf; the story's keys are ``prefix`` + its
+    stored keys. The same sums in the same order as ``_cos`` of the two weighted dicts, without
+    building the story's (the largest part of an assignment's cost under cProfile).
+    """
+    if not a or not theirs:
+        return 0.0
+    m = max(members, 1)
+    n = len(prefix)
+    if len(a) <= len(theirs):
+        dot = sum(
+            w * (idf(t) * theirs[t[n:]] / m)
+            for t, w in a.items()
+            if t.startswith(prefix) and t[n:] in theirs
+        )
+    else:
+        dot = sum(
+            w * a[t]
+            for t, w in ((prefix + k, idf(prefix + k) * c / m) for k, c in theirs.items())
+            if t in a
+        )
+    na = math.sqrt(sum(w * w for w in a.values()))
+    nb = math.sqrt(sum(w * w for w in (idf(prefix + k) * c / m for k, c in theirs.items())))
+    return dot / (na * nb) if na and nb else 0.0
 
 
 def match(
@@ -311,30 +343,21 @@ def match(
     p: Profile,
     idf: Idf,
     params: StoryParams = PARAMS,
+    mine: Side | None = None,
 ) -> Match:
-    """How well one article fits a story as a whole."""
+    """How well one article fits a story as a whole (``mine``: ``side(f, idf)`` if known)."""
+    mine = mine or side(f, idf)
     members = max(p.members, 1)
-    names = {fold_name(n) for n in f.names}
     shared_numbers = sum(1 for n in f.numbers if p.numbers.get(n, 0) > 0)
     shared_actors = sum(1 for a in f.actors if p.actors.get(a, 0) > 0)
     parts = {
         "terms": _mean_dot(vec, p) if params.average else _cos(vec, p.centroid),
-        "names": _share(
-            (name_key(n) for n in names),
-            {f"^{k}": v for k, v in p.names.items()},  # stored folded
-            members,
-            idf,
-        ),
-        "actors": _share(
-            (actor_key(a) for a in f.actors),
-            {actor_key(k): v for k, v in p.actors.items()},
-            members,
-            idf,
-        )
+        "names": _share(mine.names, p.names, members, idf, "^"),  # stored folded
+        "actors": _share(mine.actors, p.actors, members, idf, actor_key(""))
         * min(1.0, shared_actors / 3),
         "numbers": min(1.0, shared_numbers / 3),
         # title words weighted by their rarity: "Kim" in a title says nothing on this beat
-        "title": _share(f.title, p.title, members, idf),
+        "title": _share(mine.title, p.title, members, idf),
     }
     cross = bool(p.langs) and (f.lang or "?") not in p.langs
     weights = weights_for(params, cross)
@@ -366,25 +389,6 @@ def weights_for(params: StoryParams, cross: bool) -> dict[str, float]:
         "actors": params.actors,
         "title": params.title,
     }
-
-
-def index_keys(f: StoryFeatures, vec: Mapping[str, float], idf: Idf) -> list[str]:
-    """The article's most distinctive keys for the candidate index (rarest first)."""
-    terms = sorted(vec, key=lambda t: (-vec[t], t))[:KEY_TERMS]
-    names = sorted((name_key(n) for n in f.names), key=lambda k: (-idf(k), k))[:KEY_NAMES]
-    numbers = sorted((number_key(n) for n in f.numbers), key=lambda k: (-idf(k), k))
-    return [
-        *terms,
-        *names,
-        *numbers[:KEY_NUMBERS],
-        *sorted(actor_key(a) for a in f.actors),
-    ]
-
-
-def key_hash(key: str) -> int:
-    """Signed 64-bit key of the SQL index (stable across processes and machines)."""
-    digest = hashlib.blake2b(key.encode("utf-8"), digest_size=8).digest()
-    return int.from_bytes(digest, "big", signed=True)
 
 
 def time_factor(days_after_last: float, params: StoryParams = PARAMS) -> float:

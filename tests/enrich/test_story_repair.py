@@ -145,6 +145,10 @@ def test_candidates_come_from_the_key_index(engine: Engine, texts: dict[str, str
         assert story_index.candidates(s, [12345], since=T0 - timedelta(days=1)) == []
     # a key in most stored articles is not probed
     assert story_index.probe_keys({"kim": 1, "rare": 2}, {"kim": 900, "rare": 3}, 1000) == [2]
+    # in a big window a key is too common above the absolute cap, whatever its share
+    cap = story_index.COMMON_KEY_CAP
+    df = {"beat": cap + 1, "event": cap}
+    assert story_index.probe_keys({"beat": 1, "event": 2}, df, 10**6) == [2]
 
 
 def test_quiet_story_gets_a_follow_up_not_a_new_member(
