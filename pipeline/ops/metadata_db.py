@@ -3,10 +3,9 @@
 Airflow reads them through ``AIRFLOW__DATABASE__SQL_ALCHEMY_CONNECT_ARGS`` (an import path to a
 dict; scripts/run_monitor.sh sets it for its default SQLite metadata database). Why: scheduler,
 DAG processor, triggerer, API server and task processes all write one SQLite file, and
-sqlite3's default 5 s lock wait is too short on a busy small machine. A backfill created from the
-UI then fails half-way with HTTP 500 and leaves an orphan backfill row that blocks every later
-backfill of that DAG with 409 "already a running backfill" (apache/airflow#68699, open). Waiting
-up to a minute for the lock turns that into a slow click instead of a broken DAG.
+sqlite3's default 5 s lock wait is short on a busy small machine. (A transaction that read before
+another process wrote is refused at once whatever the timeout; creating a backfill is one, which
+docs/airflow.md explains with what to do: apache/airflow#68699.)
 """
 
 from __future__ import annotations
