@@ -19,14 +19,7 @@ def insert_ignore(
 ) -> bool:
     """Insert a row unless one with the same natural key exists. True if inserted."""
     table = model.__table__  # type: ignore[attr-defined]
-    dialect = session.get_bind().dialect.name
-    stmt: Any
-    if dialect == "postgresql":
-        stmt = postgresql.insert(table).values(**values).on_conflict_do_nothing(index_elements=keys)
-    elif dialect == "sqlite":
-        stmt = sqlite.insert(table).values(**values).on_conflict_do_nothing(index_elements=keys)
-    else:  # pragma: no cover - only SQLite and PostgreSQL are supported
-        raise NotImplementedError(dialect)
+    stmt = _insert_skipping(session, model, keys).values(**values)
     # RETURNING tells inserted from skipped on both dialects (rowcount is -1
     # on PostgreSQL once SQLAlchemy adds an implicit RETURNING).
     result = session.execute(stmt.returning(*table.primary_key.columns))
@@ -42,13 +35,15 @@ def insert_ignore_many(
     """Insert ``rows`` (one statement, executemany) skipping those whose natural key exists."""
     if not rows:
         return
+    session.execute(_insert_skipping(session, model, keys), list(rows))
+
+
+def _insert_skipping(session: Session, model: type[SQLModel], keys: Sequence[str]) -> Any:
+    """The dialect's INSERT into ``model``'s table that skips rows whose ``keys`` exist."""
     table = model.__table__  # type: ignore[attr-defined]
     dialect = session.get_bind().dialect.name
-    stmt: Any
     if dialect == "postgresql":
-        stmt = postgresql.insert(table).on_conflict_do_nothing(index_elements=keys)
-    elif dialect == "sqlite":
-        stmt = sqlite.insert(table).on_conflict_do_nothing(index_elements=keys)
-    else:  # pragma: no cover - only SQLite and PostgreSQL are supported
-        raise NotImplementedError(dialect)
-    session.execute(stmt, list(rows))
+        return postgresql.insert(table).on_conflict_do_nothing(index_elements=keys)
+    if dialect == "sqlite":
+        return sqlite.insert(table).on_conflict_do_nothing(index_elements=keys)
+    raise NotImplementedError(dialect)  # pragma: no cover - only SQLite and PostgreSQL
