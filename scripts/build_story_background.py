@@ -10,8 +10,8 @@ see its README for origin and licence), extracted with trafilatura. Only
 counts are stored (keys seen in at least MIN_DF pages), never text.
 
 Run: .venv/bin/python scripts/build_story_background.py [CORPUS_DIR]
-(default ../shared/corpus/trafilatura-eval next to the checkout, or
-/work/shared/corpus/trafilatura-eval); writes pipeline/enrich/data/story_background.tsv.
+(default: ../shared/corpus/trafilatura-eval beside the checkout); writes
+pipeline/enrich/data/story_background.tsv.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ sys.path.insert(0, str(ROOT))
 
 from pipeline.enrich import story_profile as sp  # noqa: E402
 from pipeline.enrich import story_similarity as similarity  # noqa: E402
+from tests.support.extraction_corpus import SHARED  # noqa: E402
 
 OUT = ROOT / "pipeline" / "enrich" / "data" / "story_background.tsv"
 MIN_DF = 2
@@ -35,7 +36,7 @@ MIN_DF = 2
 
 def main(argv: list[str]) -> int:
     """Count the keys of every page of the corpus folder and write the table."""
-    corpus = Path(argv[0]) if argv else Path("/work/shared/corpus/trafilatura-eval")
+    corpus = Path(argv[0]) if argv else SHARED / "trafilatura-eval"
     df: Counter[str] = Counter()
     docs = 0
     with (corpus / "manifest.csv").open(encoding="utf-8") as fh:
