@@ -92,22 +92,8 @@ def _run_and_kill(
     err = proc.stderr.read().decode("utf-8", "replace")
     proc.stderr.close()
     assert killed or proc.returncode == 0, err
-    assert "Traceback" not in _own_errors(err, killed), err
+    assert "Traceback" not in err, err
     return killed, _stored(engine)
-
-
-#: a worker the fork server was starting when its parent died reads a cut-off pickle and
-#: says so; that is the orphan noticing the kill, not newsmon failing
-_ORPHAN_NOTICE = "spawn.py", "pickle data was truncated"
-
-
-def _own_errors(err: str, killed: bool) -> str:
-    """Stderr without the tracebacks of worker start-ups cut short by the SIGKILL itself."""
-    if not killed:
-        return err
-    blocks = err.split("Traceback (most recent call last):")
-    kept = [blocks[0]] + [b for b in blocks[1:] if not all(m in b for m in _ORPHAN_NOTICE)]
-    return "Traceback (most recent call last):".join(kept)
 
 
 def _write_feeds(site: FaultySite, path: Path, n: int) -> None:
