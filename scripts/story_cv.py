@@ -58,12 +58,13 @@ WINDOW_DAYS = 3
 BETA = 0.5
 
 GRID: dict[str, Sequence[Any]] = {
-    "join": (0.25, 0.28, 0.3, 0.33, 0.36),
+    "join": (0.25, 0.28, 0.3, 0.33),
     "cross": (1.0,),
-    "prior_docs": (20,),
-    "x_merge": (0.2, 0.25, 0.3),
+    "prior_docs": (20, 150, 300, 600),
+    "background": (1.0, 3.0),
+    "x_merge": (0.25, 0.3),
     "average": (True,),
-    "link_min": (1, 2),
+    "link_min": (2,),
     "merge": (0.35,),
 }
 #: (terms, names, actors, title) for one language; (names, actors, numbers) across languages
@@ -282,7 +283,7 @@ def fmt(scores: Mapping[str, sd.Scores]) -> str:
 
 def label(p: sp.StoryParams) -> str:
     return (
-        f"join {p.join} cross {p.cross} prior {p.prior_docs} "
+        f"join {p.join} cross {p.cross} prior {p.prior_docs} bg {p.background} "
         f"mono {p.terms}/{p.names}/{p.actors}/{p.title} "
         f"x {p.x_names}/{p.x_actors}/{p.x_numbers}/{p.x_terms} "
         f"link {p.x_merge}/{p.link_min} merge {p.merge} avg {int(p.average)}"

@@ -141,7 +141,7 @@ def test_story_id_agreement_on_semeval_pairs(tmp_path: Path) -> None:
     report = [f"{g}: n={len(v)} acc={sum(v) / len(v):.3f}" for g, v in sorted(by_group.items())]
     total = [x for v in by_group.values() for x in v]
     print(f"\nstory_id agreement: {'; '.join(report)}; all: {sum(total) / len(total):.3f}")
-    # measured 0.778 (de-de 0.794, en-en 0.667, de-en 0.875) with the cross-validated
-    # setting (docs/dedup.md; previous round 0.722); below the 0.90
-    assert sum(total) / len(total) >= 0.75
+    # measured 0.833 (de-de 0.853, en-en 0.750, de-en 0.875) with the cross-validated
+    # setting (docs/dedup.md, round 4; round 3 0.778); below the 0.90
+    assert sum(total) / len(total) >= 0.8
     assert len(set(story.values())) > 10  # no runaway merging into a few giant stories

@@ -41,10 +41,10 @@ def test_fixture_labels_every_article_with_a_reason() -> None:
 
 
 def test_busy_day_floor(busy: sd.Scores) -> None:
-    # the cross-validated setting (scripts/story_cv.py): measured P 1.000 R 0.443
-    # B-cubed 0.883 (docs/dedup.md); the first round's was P 1.000 R 0.114 B-cubed 0.810
-    assert busy.bcubed_f1 >= 0.85
-    assert busy.precision >= 0.95 and busy.recall >= 0.4
+    # the cross-validated setting (scripts/story_cv.py): measured P 1.000 R 0.557
+    # B-cubed 0.913 (docs/dedup.md, round 4); the first round's was P 1.000 R 0.114 B-cubed 0.810
+    assert busy.bcubed_f1 >= 0.9
+    assert busy.precision >= 0.95 and busy.recall >= 0.5
     assert not busy.mixed
 
 
