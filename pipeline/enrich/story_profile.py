@@ -100,8 +100,9 @@ class StoryParams:
 #: chosen by event-grouped cross-validation on the labelled busy day and week
 #: (scripts/story_cv.py; procedure and tables in docs/dedup.md, "How thresholds are chosen",
 #: rounds 3 and 4; settings within story_cv.TIE of the best count as tied and the strictest
-#: of them wins); average linkage was kept because the CV scored it better. merge (same-language story merge) ties with "off" on the labelled days
-#: and split and decay were not in the grid: kept from the first round.
+#: of them wins); average linkage was kept because the CV scored it better. merge
+#: (same-language story merge) ties with "off" on the labelled days and split and decay
+#: were not in the grid: kept from the first round.
 PARAMS = StoryParams(
     join=0.3,
     cross=1.0,
