@@ -37,8 +37,9 @@ def gazetteer() -> Gazetteer:
     return Gazetteer.load(SEEDS / "actors.yaml")
 
 
-def fixture() -> dict[str, Any]:
-    data: dict[str, Any] = json.loads((FIXTURES / "stories" / "events.json").read_text("utf-8"))
+def fixture(name: str = "events.json") -> dict[str, Any]:
+    """A labelled day of tests/fixtures/stories: the Korea day (default) or controls.json."""
+    data: dict[str, Any] = json.loads((FIXTURES / "stories" / name).read_text("utf-8"))
     return data
 
 
