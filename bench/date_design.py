@@ -143,7 +143,7 @@ DESIGNS: dict[str, Design] = {
     "vote, copies not counted": vote(demote=False),
     "vote + demote, copies not counted": vote(demote=True),
     "htmldate unless 2 agree against": conservative,
-    "vote + demote, no byline (before)": vote(demote=True, byline=False),
+    "vote + demote, no byline (round 2)": vote(demote=True, byline=False),
     "vote + demote, copies top up": vote(demote=True, copies="top-up"),
     "  same, no byline": vote(demote=True, copies="top-up", byline=False),
 }

@@ -113,8 +113,9 @@ def _visible_text(root: HtmlElement, head: HtmlElement) -> Iterator[tuple[str, b
                 yield node.tail, False
             continue
         tag = node.tag if isinstance(node.tag, str) else ""
-        mark = f"{node.get('class', '')} {node.get('id', '')}"
-        if tag in _SKIP_TAGS or not tag or _SKIP_MARK.search(mark) or _link_list(node):
+        marks = node.get("class"), node.get("id")
+        marked = (marks[0] or marks[1]) and _SKIP_MARK.search(f"{marks[0] or ''} {marks[1] or ''}")
+        if tag in _SKIP_TAGS or not tag or marked or _link_list(node):
             if node.tail:
                 yield node.tail, False
             continue
@@ -136,28 +137,43 @@ def _window(tree: HtmlElement, reach: int = AFTER_HEADLINE) -> tuple[str, int] |
     head = headline(tree)
     if not bodies or head is None:
         return None
+    pieces: list[str] = []  # raw text before the headline, normalised only where it is kept
     before = ""
     after: list[str] = []
     seen = 0
     found = False
     for text, is_head in _visible_text(bodies[0], head):
+        if not found and not is_head:
+            pieces.append(text)
+            continue
         text = " ".join(text.split())
         if not text:
             continue
         if is_head and not found:
             found = True
-            before = before[-BEFORE_HEADLINE:] + " " + text
+            before = _tail(pieces, BEFORE_HEADLINE) + " " + text
             continue
-        if found:
-            after.append(text)
-            seen += len(text) + 1
-            if seen >= reach:
-                break
-        else:
-            before = (before + " " + text)[-4 * BEFORE_HEADLINE :]
+        after.append(text)
+        seen += len(text) + 1
+        if seen >= reach:
+            break
     if not found:
         return None
     return before + " " + " ".join(after)[:reach], len(before)
+
+
+def _tail(pieces: list[str], size: int) -> str:
+    """The last ``size`` characters of the pieces normalised and joined, each after a space."""
+    kept: list[str] = []
+    length = 0
+    for raw in reversed(pieces):
+        text = " ".join(raw.split())
+        if text:
+            kept.append(" " + text)
+            length += len(text) + 1
+            if length >= size:
+                break
+    return "".join(reversed(kept))[-size:]
 
 
 def _parse(match: re.Match[str], us: bool) -> datetime | None:
