@@ -87,7 +87,9 @@ Design = Callable[[Case, dict[str, tuple[int, int]]], Proposal | None]
 
 #: The previous fixed order (issue 18's list), finer signals in their old places.
 FIRST_WINS = ("site-rule", "json-ld", "meta", "meta-generic", "time-marked", "time-first", "url",
-              "htmldate")  # fmt: skip
+              "byline", "htmldate")  # fmt: skip
+#: The signals added after the vote was first chosen (visible byline, date_byline.py).
+BYLINE = ("byline",)
 
 
 def first_wins(case: Case, _: dict[str, tuple[int, int]]) -> Proposal | None:
@@ -101,14 +103,22 @@ def htmldate_only(case: Case, _: dict[str, tuple[int, int]]) -> Proposal | None:
     return next((p for p in case.proposals if p.source == "htmldate"), None)
 
 
-def vote(demote: bool, equal: bool = False, copies: bool = False) -> Design:
+def without_byline(case: Case) -> Case:
+    """``case`` as the signals were before the visible byline was read."""
+    kept = [p for p in case.proposals if p.source not in BYLINE]
+    return Case(case.key, case.site, case.gold, kept, case.modified)
+
+
+def vote(demote: bool, equal: bool = False, copies: str = "zero", byline: bool = True) -> Design:
     """Weighted vote; ``demote`` modified-date stand-ins; ``equal`` weights (majority);
-    ``copies``: htmldate votes even when it only repeats another signal."""
+    ``copies``: how htmldate counts when it repeats another signal (dates.vote_weights);
+    ``byline``: with the visible byline's proposals."""
 
     def run(case: Case, train: dict[str, tuple[int, int]]) -> Proposal | None:
         weights = {n: 1.0 for n in train} if equal else dates.weights_from(train)
         modified = case.modified if demote else []
-        return dates.choose_date(case.proposals, modified, weights, count_copies=copies)
+        case = case if byline else without_byline(case)
+        return dates.choose_date(case.proposals, modified, weights, copies=copies)
 
     return run
 
@@ -128,11 +138,14 @@ DESIGNS: dict[str, Design] = {
     "first signal wins (old)": first_wins,
     "htmldate only (bare)": htmldate_only,
     "majority, equal weights": vote(demote=True, equal=True),
-    "vote, htmldate copies counted": vote(demote=False, copies=True),
-    "vote + demote, copies counted": vote(demote=True, copies=True),
+    "vote, htmldate copies counted": vote(demote=False, copies="count"),
+    "vote + demote, copies counted": vote(demote=True, copies="count"),
     "vote, copies not counted": vote(demote=False),
     "vote + demote, copies not counted": vote(demote=True),
     "htmldate unless 2 agree against": conservative,
+    "vote + demote, no byline (round 2)": vote(demote=True, byline=False),
+    "vote + demote, copies top up": vote(demote=True, copies="top-up"),
+    "  same, no byline": vote(demote=True, copies="top-up", byline=False),
 }
 
 

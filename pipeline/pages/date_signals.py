@@ -16,6 +16,8 @@ from typing import Any
 
 from lxml.html import HtmlElement
 
+from pipeline.pages.date_byline import byline_date
+
 #: Meta names that say "published" and nothing else.
 PUBLISHED_META = (
     "article:published_time",
@@ -198,6 +200,9 @@ def page_proposals(tree: HtmlElement, url: str, site_date: str | None) -> list[P
     in_url = url_date(url)
     if in_url is not None:
         found.append(Proposal("url", in_url, day_only=True))
+    visible = byline_date(tree)
+    if visible is not None:
+        found.append(Proposal("byline", visible[1], day_only=True))
     return found
 
 

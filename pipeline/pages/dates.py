@@ -1,14 +1,14 @@
 """Publication date of a page: a weighted vote of its date signals, cross-checked with the feed.
 
 Every signal (a site layout's date, JSON-LD ``datePublished``, published-time meta tags, generic
-date meta tags, ``<time datetime>`` in the article, a date in the URL, htmldate's original date)
-proposes a date; each proposal votes for the calendar days it can stand for (its own offset's
-and UTC's) with the log-odds of its signal's reliability (``WEIGHTS``, from development-half
-counts, smoothed). The day with the largest sum wins, so two signals that agree outvote one that
-does not, and no single signal wins by position alone. A proposal equal to a date the page
-declares as its last edit, while another signal proposes an earlier one, is demoted: it is the
-modified date standing in for the published one. Why a vote rather than a fixed order, and how
-it was chosen: docs/extraction.md ("Publication date").
+date meta tags, ``<time datetime>`` in the article, a date in the URL, the visible byline's date,
+htmldate's original date) proposes a date; each proposal votes for the calendar days it can
+stand for (its own offset's and UTC's) with the log-odds of its signal's reliability
+(``WEIGHTS``, from development-half counts, smoothed). The day with the largest sum wins, so
+two signals that agree outvote one that does not, and no single signal wins by position alone.
+A proposal equal to a date the page declares as its last edit, while another signal proposes
+an earlier one, is demoted: it is the modified date standing in for the published one. Why a
+vote rather than a fixed order, and how it was chosen: docs/extraction.md ("Publication date").
 
 A page date more than ``DOUBT_AFTER`` away from the feed's date is kept but marked doubtful: one
 of them is wrong (a republished archive page, a feed that stamps the crawl time).
@@ -52,6 +52,7 @@ DEV_COUNTS: dict[str, tuple[int, int]] = {
     "time-first": (9, 2),
     "url": (5, 0),
     "htmldate": (46, 6),
+    "byline": (21, 1),
 }
 DEV_COUNTS["site-rule"] = DEV_COUNTS["time-marked"]
 #: Beta(2, 1) prior: a signal nobody counted is taken as right two times in three. This and
@@ -59,11 +60,13 @@ DEV_COUNTS["site-rule"] = DEV_COUNTS["time-marked"]
 _PRIOR_RIGHT, _PRIOR_WRONG = 2.0, 1.0
 #: A demoted proposal keeps this share of its weight: it may still break a tie.
 DEMOTED = 0.25
+#: How htmldate's vote counts when it repeats another signal (``vote_weights``).
+COPIES = "top-up"
 #: Instants closer than this are the same timestamp written twice (rounding, offsets).
 SAME_INSTANT = timedelta(minutes=1)
 #: Tie-break among days of equal weight: the day of the earliest signal in this order.
-PRIORITY = ("site-rule", "json-ld", "meta", "time-marked", "url", "htmldate", "time-first",
-            "meta-generic")  # fmt: skip
+PRIORITY = ("site-rule", "json-ld", "meta", "time-marked", "url", "htmldate", "byline",
+            "time-first", "meta-generic")  # fmt: skip
 #: Finer signal names -> the stored ``date_source`` vocabulary.
 SOURCE_OF = {"time-marked": "time-element", "time-first": "time-element", "meta-generic": "meta"}
 
@@ -84,7 +87,7 @@ class PageDate:
     """The chosen date, the signal it came from, and whether the feed contradicts it."""
 
     local: datetime | None  # as the page states it (its own offset; UTC when it gives none)
-    #: site-rule | json-ld | meta | time-element | url | htmldate | feed
+    #: site-rule | json-ld | meta | time-element | url | byline | htmldate | feed
     source: str | None
     doubtful: bool = False
 
@@ -116,13 +119,15 @@ def vote_weights(
     modified: list[datetime],
     weights: Mapping[str, float],
     *,
-    count_copies: bool = False,
+    copies: str = COPIES,
 ) -> list[float]:
     """Each proposal's vote, demoted when it is the page's modified date standing in.
 
-    htmldate reads the same URL, meta tags and JSON-LD first: when it agrees with one of those
-    proposals it is a copy of that evidence, not a second witness, and adds nothing
-    (``count_copies=True`` counts it anyway, for the design comparison only).
+    htmldate reads the same URL, meta tags, JSON-LD and visible text first: when it agrees with
+    one of those proposals it is a copy of that evidence, not a second witness. ``copies``:
+    ``zero``: it then adds nothing; ``top-up``: it adds what its own weight exceeds the
+    heaviest proposal it agrees with, so the agreeing group is worth at least htmldate alone;
+    ``count``: it votes in full (for the design comparison only).
     """
     out = []
     for p in proposals:
@@ -131,10 +136,14 @@ def vote_weights(
             q.value < p.value - SAME_INSTANT and not _is_modified(q, modified) for q in proposals
         ):
             weight *= DEMOTED
-        copy = any(q.source != "htmldate" and q.days() & p.days() for q in proposals)
-        if p.source == "htmldate" and copy and not count_copies:
-            weight = 0.0
         out.append(weight)
+    for i, p in enumerate(proposals):
+        if p.source != "htmldate" or copies == "count":
+            continue
+        agreeing = [w for q, w in zip(proposals, out, strict=True)
+                    if q.source != "htmldate" and q.days() & p.days()]  # fmt: skip
+        if agreeing:
+            out[i] = 0.0 if copies == "zero" else max(0.0, out[i] - max(agreeing))
     return out
 
 
@@ -162,7 +171,7 @@ def choose_date(
     modified: list[datetime] | None = None,
     weights: Mapping[str, float] | None = None,
     *,
-    count_copies: bool = False,
+    copies: str = COPIES,
 ) -> Proposal | None:
     """The proposal standing for the day with the largest total vote (None without proposals).
 
@@ -176,7 +185,7 @@ def choose_date(
         proposals,
         modified or [],
         WEIGHTS if weights is None else weights,
-        count_copies=count_copies,
+        copies=copies,
     )
     score: dict[str, float] = {}
     for p, weight in zip(proposals, votes, strict=True):

@@ -53,7 +53,8 @@ class Extracted:
     title: str | None
     author: str | None
     published_at: datetime | None  # tz-aware UTC
-    date_source: str | None  # site-rule | json-ld | meta | time-element | url | htmldate | feed
+    #: site-rule | json-ld | meta | time-element | url | byline | htmldate | feed
+    date_source: str | None
     site_name: str | None
     language: str | None
     description: str | None

@@ -86,7 +86,7 @@ def test_two_agreeing_signals_beat_a_meta_tag_that_htmldate_only_copies() -> Non
     proposals.append(Proposal("htmldate", datetime(2019, 10, 18, tzinfo=UTC), day_only=True))
     from pipeline.pages.date_signals import modified_dates
 
-    counted = choose_date(proposals, modified_dates(tree), count_copies=True)
+    counted = choose_date(proposals, modified_dates(tree), copies="count")
     assert counted is not None and counted.value.strftime("%Y-%m-%d") == "2019-10-18"
 
 
