@@ -150,14 +150,18 @@ def test_a_concurrent_first_write_of_features_is_not_counted_twice(
         assert article is not None
         story_assign.article_features(first, article)  # written, not committed
         pid: list[int] = []
+        errors: list[BaseException] = []
 
         def other() -> None:
-            with Session(engine) as s:
-                pid.append(s.connection().connection.dbapi_connection.info.backend_pid)  # type: ignore[union-attr]
-                a = s.get(Article, aid)
-                assert a is not None
-                story_assign.article_features(s, a)
-                s.commit()
+            try:
+                with Session(engine) as s:
+                    pid.append(s.connection().connection.dbapi_connection.info.backend_pid)  # type: ignore[union-attr]
+                    a = s.get(Article, aid)
+                    assert a is not None
+                    story_assign.article_features(s, a)
+                    s.commit()
+            except BaseException as exc:  # surfaced below: a thread's exception is lost
+                errors.append(exc)
 
         worker = threading.Thread(target=other)
         worker.start()
@@ -176,7 +180,7 @@ def test_a_concurrent_first_write_of_features_is_not_counted_twice(
         first.commit()
         first.close()
         worker.join()
-        assert waiting
+        assert waiting and not errors
         with session_scope(engine) as s:
             assert s.get(TermStat, story_index.DOCS).df == 1  # type: ignore[union-attr]
             assert s.get(TermStat, term_key("moratorium")).df == 1  # type: ignore[union-attr]
