@@ -12,8 +12,17 @@ through story_assign.assign_story, each timed. The same probes run against
 the previous design (compare with the 400 most recent articles, features
 recomputed from text) at 1k as the baseline. Prints figures; asserts nothing.
 
+With --statements, also counts the SQL statements each assignment sends
+(cursor executions: load-independent), prints the costliest kinds with their
+mean time per assignment, and the CPU time of an assignment: this process's
+plus, on PostgreSQL, the server backend's (Linux /proc/<pid>/schedstat). On a
+machine shared with other work the wall times grow with the load; the CPU
+times much less, and wall time on an idle machine is about CPU time plus
+the round trips' latency.
+
 Usage: .venv/bin/python bench/bench_stories.py [--sizes 1000,10000,100000]
        [--backends sqlite,postgresql] [--pg postgresql://postgres@127.0.0.1:5432/test]
+       [--statements]
 """
 
 from __future__ import annotations
@@ -29,7 +38,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import insert, text
+from sqlalchemy import event, insert, text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
@@ -140,7 +149,69 @@ def fill(engine: Engine, start: int, stop: int, bases: list[Any]) -> None:
         c.execute(text("ANALYZE"))
 
 
-def probe(engine: Engine, bases: list[Any], n_events: int, seq: int) -> list[float]:
+def backend_cpu_ns(dbapi_conn: Any) -> int:
+    """CPU time so far of the PostgreSQL backend behind a DB-API connection (0 for SQLite)."""
+    pid = getattr(getattr(dbapi_conn, "info", None), "backend_pid", None)
+    stat = Path(f"/proc/{pid}/schedstat")
+    return int(stat.read_text().split()[0]) if pid and stat.exists() else 0
+
+
+class StatementLog:
+    """Cursor executions during the timed assignments: count, wall and server CPU time per
+    statement kind."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.on = False
+        self.count = 0
+        self.kinds: dict[str, list[tuple[float, float]]] = {}
+        self.cpu: list[tuple[float, float]] = []  # (client, server) ms per assignment
+        self._start = 0.0
+        self._server = 0
+        event.listen(engine, "before_cursor_execute", self._before)
+        event.listen(engine, "after_cursor_execute", self._after)
+
+    def _before(self, conn: Any, cursor: Any, *_: Any) -> None:
+        if self.on:
+            self._server = backend_cpu_ns(cursor.connection)
+            self._start = time.perf_counter()
+
+    def _after(self, conn: Any, cursor: Any, statement: str, *_: Any) -> None:
+        if self.on:
+            wall = (time.perf_counter() - self._start) * 1000
+            server = (backend_cpu_ns(cursor.connection) - self._server) / 1e6
+            self.count += 1
+            kind = " ".join(statement.split())[:80]
+            self.kinds.setdefault(kind, []).append((wall, server))
+
+    def close(self, engine: Engine) -> None:
+        event.remove(engine, "before_cursor_execute", self._before)
+        event.remove(engine, "after_cursor_execute", self._after)
+
+    def report(self, assignments: int) -> str:
+        lines = [f"  {self.count / assignments:.1f} statements per assignment"]
+        if self.cpu:
+            total = [c + s for c, s in self.cpu]
+            lines.append(
+                f"  CPU per assignment: p50 {pct(total, 0.5):.1f} ms  p95 {pct(total, 0.95):.1f} ms"
+                f"  (client mean {statistics.mean(c for c, _ in self.cpu):.1f} ms,"
+                f" server mean {statistics.mean(s for _, s in self.cpu):.1f} ms)"
+            )
+        lines.append("  per statement kind: runs, wall ms, server CPU ms per assignment")
+        top = sorted(self.kinds.items(), key=lambda kv: -sum(w for w, _ in kv[1]))[:12]
+        for kind, ms in top:
+            wall, server = (sum(x[i] for x in ms) / assignments for i in (0, 1))
+            lines.append(f"  {len(ms) / assignments:5.2f}x {wall:6.2f} {server:6.2f}  {kind}")
+        return "\n".join(lines)
+
+
+def server_cpu_ns(session: Session) -> int:
+    """CPU time so far of the PostgreSQL backend serving ``session`` (0 for SQLite)."""
+    return backend_cpu_ns(session.connection().connection.dbapi_connection)
+
+
+def probe(
+    engine: Engine, bases: list[Any], n_events: int, seq: int, log: StatementLog | None = None
+) -> list[float]:
     times = []
     rules = story_assign.StoryRules()
     for i in range(PROBES):
@@ -160,9 +231,17 @@ def probe(engine: Engine, bases: list[Any], n_events: int, seq: int) -> list[flo
             )
             s.add(a)
             s.flush()
+            if log is not None:
+                log.on = True
+                server, client = server_cpu_ns(s), time.process_time()
             start = time.perf_counter()
             story_assign.assign_story(s, a, rules=rules)
             times.append((time.perf_counter() - start) * 1000)
+            if log is not None:
+                log.on = False
+                log.cpu.append(
+                    ((time.process_time() - client) * 1000, (server_cpu_ns(s) - server) / 1e6)
+                )
             s.rollback()  # keep the window at its size
     return times
 
@@ -192,11 +271,14 @@ def main() -> None:
     ap.add_argument("--sizes", default="1000,10000,100000")
     ap.add_argument("--backends", default="sqlite,postgresql")
     ap.add_argument("--pg", default="postgresql://postgres@127.0.0.1:5432/test")
+    ap.add_argument("--statements", action="store_true", help="count and time SQL statements")
+    ap.add_argument("--no-baseline", action="store_true", help="skip the previous design")
     args = ap.parse_args()
     sizes = [int(x) for x in args.sizes.split(",")]
     bases = base_texts()
-    old = baseline(bases)
-    print(f"previous design (400 neighbours, features recomputed): p50 {pct(old, 0.5):.0f} ms")
+    if not args.no_baseline:
+        old = baseline(bases)
+        print(f"previous design (400 neighbours, features recomputed): p50 {pct(old, 0.5):.0f} ms")
     for backend in args.backends.split(","):
         with tempfile.TemporaryDirectory() as tmp:
             schema = f"bench_{uuid.uuid4().hex[:8]}"
@@ -215,12 +297,16 @@ def main() -> None:
                     fill(engine, filled, size, bases)
                     filled = size
                     fill_s = time.perf_counter() - t0
-                    times = probe(engine, bases, size // PER_EVENT, seq)
+                    log = StatementLog(engine) if args.statements else None
+                    times = probe(engine, bases, size // PER_EVENT, seq, log)
                     print(
                         f"{backend:10} {size:>7} articles ({size // PER_EVENT} stories): "
                         f"assign p50 {pct(times, 0.5):.1f} ms  p95 {pct(times, 0.95):.1f} ms  "
                         f"mean {statistics.mean(times):.1f} ms  (fill {fill_s:.0f} s)"
                     )
+                    if log is not None:
+                        print(log.report(PROBES))
+                        log.close(engine)
             finally:
                 engine.dispose()
                 if backend == "postgresql":

@@ -21,7 +21,9 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col
 
+from storage import story_index_pg
 from storage.models import Article, ArticleStoryFeatures, Story, StoryEvent, StoryKey, TermStat
+from storage.story_index_pg import FirstWrite as FirstWrite
 
 #: Most candidate stories returned per lookup (most shared keys first).
 MAX_CANDIDATES = 25
@@ -33,13 +35,17 @@ COMMON_KEY_FLOOR = 50
 #: (bench/bench_stories.py, docs/dedup.md "Cost"); an event's rarer keys still find its story.
 #: Only windows of more than COMMON_KEY_CAP / COMMON_KEY_SHARE (25,000) articles are affected.
 COMMON_KEY_CAP = 500
-#: term_stat's row for the number of articles counted.
-DOCS = ""
-MAX_TERM = 200
+#: term_stat's row for the number of articles counted; terms are cut to MAX_TERM characters.
+DOCS = story_index_pg.DOCS
+MAX_TERM = story_index_pg.MAX_TERM
+
+
+def _pg(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
 
 
 def _dialect_insert(session: Session, table: Any) -> Any:
-    if session.get_bind().dialect.name == "postgresql":
+    if _pg(session):
         return postgresql.insert(table)
     return sqlite.insert(table)
 
@@ -98,6 +104,26 @@ def put_features(
     _bump(session, deltas)
 
 
+def put_first_features(
+    session: Session, article_id: int, data: Mapping[str, Any], terms: Iterable[str]
+) -> FirstWrite:
+    """Store the features of an article that has none and count its terms (+1 each, +1 article).
+
+    Returns the document frequencies of ``terms`` after the count, as
+    ``document_frequencies`` would now. If the article has stored features,
+    nothing is written (``inserted`` False, the stored ones in ``old``).
+    """
+    if _pg(session):  # one statement (storage/story_index_pg.py)
+        return story_index_pg.put_first_features(session, article_id, data, terms)
+    old = stored_features(session, article_id)
+    if old is not None:
+        return FirstWrite(False, old, {}, 0)
+    terms = list(terms)
+    put_features(session, article_id, data, terms, first=True)
+    df, docs = document_frequencies(session, terms)
+    return FirstWrite(True, None, df, docs)
+
+
 def _bump(session: Session, deltas: Mapping[str, int]) -> None:
     if not deltas:
         return
@@ -120,6 +146,10 @@ def _bump(session: Session, deltas: Mapping[str, int]) -> None:
     session.execute(stmt, [{"term": t, "df": d} for t, d in rows])
 
 
+#: Up to this many terms, PostgreSQL looks document frequencies up one index probe per term.
+PROBED_TERMS = 2000
+
+
 def document_frequencies(session: Session, terms: Iterable[str]) -> tuple[dict[str, int], int]:
     """(df per term, number of articles counted)."""
     wanted = sorted({t[:MAX_TERM] for t in terms} | {DOCS})
@@ -127,16 +157,28 @@ def document_frequencies(session: Session, terms: Iterable[str]) -> tuple[dict[s
     conn = session.connection()
     # the DB-API directly: SQLAlchemy's expansion of a few hundred IN parameters cost more
     # than the query (cProfile of bench/bench_stories.py: 8 ms a call of which ~1 ms SQL)
-    if conn.dialect.name == "postgresql":  # one array parameter: psycopg parses each %s
-        chunks: list[tuple[str, tuple[Any, ...]]] = [("term = ANY(%s::varchar[])", (wanted,))]
-    else:  # SQLite's limit on host parameters
-        chunks = [
-            (f"term IN ({', '.join(['?'] * len(c))})", tuple(c))
-            for c in (wanted[i : i + 900] for i in range(0, len(wanted), 900))
-        ]
-    for where, params in chunks:
-        rows = conn.exec_driver_sql(f"SELECT term, df FROM term_stat WHERE {where}", params)
+    if conn.dialect.name == "postgresql":
+        # one array parameter (psycopg parses each %s), and one index probe per term: for a
+        # few hundred terms the planner chose a sequential scan of term_stat, whose cost grows
+        # with the table and its dead rows (every article updates a few hundred counts): 9 ms
+        # a call at 100,000 articles in bench/bench_stories.py, against ~1 ms by the index.
+        # LIMIT 1 keeps the subquery from being flattened into a (hash) join. The
+        # re-clustering's window-wide lookups (thousands of terms) leave the plan to PostgreSQL.
+        sql = (
+            "SELECT u.term, t.df FROM unnest(%s::varchar[]) AS u(term) CROSS JOIN LATERAL"
+            " (SELECT df FROM term_stat WHERE term = u.term LIMIT 1) AS t"
+            if len(wanted) <= PROBED_TERMS
+            else "SELECT term, df FROM term_stat WHERE term = ANY(%s::varchar[])"
+        )
+        rows = conn.exec_driver_sql(sql, (wanted,))
         out.update({str(t): int(d) for t, d in rows.all()})
+    else:  # SQLite's limit on host parameters
+        for c in (wanted[i : i + 900] for i in range(0, len(wanted), 900)):
+            rows = conn.exec_driver_sql(
+                f"SELECT term, df FROM term_stat WHERE term IN ({', '.join(['?'] * len(c))})",
+                tuple(c),
+            )
+            out.update({str(t): int(d) for t, d in rows.all()})
     docs = out.pop(DOCS, 0)
     return out, docs
 
@@ -158,6 +200,10 @@ def candidates(
     """Live stories seen since ``since`` sharing a key, most shared keys first."""
     if not key_hashes:
         return []
+    if _pg(session):  # one statement (storage/story_index_pg.py)
+        return story_index_pg.candidates(
+            session, key_hashes, since=since, exclude=exclude, limit=limit
+        )
     # two index-driven steps instead of one join: with a join, PostgreSQL with stale
     # statistics (a freshly filled window) walked every story for each key (35 ms at 10,000
     # stories); the postings of probed keys are short (COMMON_KEY_CAP), so the counting and
@@ -191,6 +237,17 @@ def candidates(
     return [stories[i] for i in top if i in stories]
 
 
+def add_story(session: Session, story: Story, key_hashes: Iterable[int]) -> None:
+    """Insert a new story (its id set, the session tracking it) with its candidate keys."""
+    if _pg(session):  # one statement (storage/story_index_pg.py)
+        story_index_pg.insert_story(session, story, key_hashes)
+        return
+    session.add(story)
+    session.flush()
+    assert story.id is not None
+    add_keys(session, story.id, key_hashes)
+
+
 def sharing_pairs(
     session: Session, story_ids: Sequence[int], *, min_shared: int = 2, max_posting: int = 50
 ) -> list[tuple[int, int]]:
@@ -219,6 +276,9 @@ def sharing_pairs(
 
 def add_keys(session: Session, story_id: int, key_hashes: Iterable[int]) -> None:
     """Add candidate keys to a story; keys it already has are skipped."""
+    if _pg(session):  # one statement, not one per key
+        story_index_pg.add_keys(session, story_id, key_hashes)
+        return
     rows = [{"key": k, "story_id": story_id} for k in sorted(set(key_hashes))]
     if rows:
         stmt = _dialect_insert(session, StoryKey.__table__)  # type: ignore[attr-defined]

@@ -49,6 +49,17 @@ def _actor_ids(session: Session, article_id: int) -> set[str]:
 
 def article_features(session: Session, article: Article) -> similarity.StoryFeatures:
     """Compute, store and return the article's features (term statistics kept in step)."""
+    return _stored_features(session, article)[0]
+
+
+#: Document frequencies of some terms and the number of articles counted.
+Counts = tuple[dict[str, int], int]
+
+
+def _stored_features(
+    session: Session, article: Article
+) -> tuple[similarity.StoryFeatures, Counts | None]:
+    """article_features, with the counts of its terms when storing them gave them for free."""
     assert article.id is not None
     feats = similarity.features(
         article.title,
@@ -58,13 +69,18 @@ def article_features(session: Session, article: Article) -> similarity.StoryFeat
         actor_ids=sorted(_actor_ids(session, article.id)),
     )
     data = similarity.features_to_json(feats)
-    old = story_index.stored_features(session, article.id)
+    terms = sp.stat_terms(feats)
+    # the usual case, an article seen for the first time: one statement on PostgreSQL
+    first = story_index.put_first_features(session, article.id, data, terms)
+    if first.inserted:
+        return feats, (first.df, first.docs)
+    old = first.old
+    if old is None:  # another writer stored it meanwhile: read what it stored
+        old = story_index.stored_features(session, article.id)
     if old != data:
         old_terms = sp.stat_terms(similarity.features_from_json(old)) if old else set()
-        story_index.put_features(
-            session, article.id, data, sp.stat_terms(feats), old_terms, first=old is None
-        )
-    return feats
+        story_index.put_features(session, article.id, data, terms, old_terms, first=old is None)
+    return feats, None
 
 
 def profile_terms(*profiles: Profile) -> set[str]:
@@ -105,19 +121,20 @@ def assign_story(
             _touch(session, story_id, when)
             session.add(article)
             return story_id
-    feats = article_features(session, article)
+    feats, counts = _stored_features(session, article)
     if article.story_id is not None and session.get(Story, article.story_id) is not None:
         article.story_id = live_story(session, article.story_id)
         return article.story_id  # stable: a re-run never moves an article
 
-    choice = choose(session, feats, when, rules)
+    choice = choose(session, feats, when, rules, counts=counts)
     if choice.join is not None:
         _join(session, choice.join, feats, choice.vector, choice.keys)
         article.story_id = choice.join.id
     else:
-        story = open_story(session, article, feats, choice.vector, choice.keys)
+        story = open_story(
+            session, article, feats, choice.vector, choice.keys, follow_up_of=choice.follow_up_of
+        )
         if choice.follow_up_of is not None and story.id is not None:
-            story.follow_up_of = choice.follow_up_of
             story_index.record(
                 session, "follow_up", choice.follow_up_of, story.id, [article.id], when
             )
@@ -144,10 +161,14 @@ def choose(
     rules: StoryRules,
     *,
     exclude: tuple[int, ...] = (),
+    counts: Counts | None = None,
 ) -> Choice:
-    """The live story the features fit best, or the quiet story they follow up."""
+    """The live story the features fit best, or the quiet story they follow up.
+
+    ``counts``: the document frequencies of the features' terms if the caller has them.
+    """
     df_terms = sp.stat_terms(feats)
-    df, docs = story_index.document_frequencies(session, df_terms)
+    df, docs = counts if counts is not None else story_index.document_frequencies(session, df_terms)
     idf = sp.idf_from(df, docs)
     vec = sp.vector(feats, idf)
     keys = {k: sp.key_hash(k) for k in sp.index_keys(feats, vec, idf)}
@@ -192,6 +213,8 @@ def open_story(
     feats: similarity.StoryFeatures,
     vec: Mapping[str, float],
     keys: list[int],
+    *,
+    follow_up_of: int | None = None,
 ) -> Story:
     """Open a new story for the article, with its profile and index keys stored."""
     when = when_of(article)
@@ -202,11 +225,9 @@ def open_story(
         last_seen_at=when,
         members=1,
         profile=sp.add(sp.Profile(), feats, vec).to_json(),
+        follow_up_of=follow_up_of,
     )
-    session.add(story)
-    session.flush()
-    assert story.id is not None
-    story_index.add_keys(session, story.id, keys)
+    story_index.add_story(session, story, keys)
     return story
 
 

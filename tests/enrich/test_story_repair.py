@@ -8,10 +8,13 @@ year-end plenum, Y the Bank of Korea governor's New Year address.
 from __future__ import annotations
 
 import json
+import threading
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, func, select
 
@@ -129,6 +132,60 @@ def test_stored_features_and_statistics_are_not_counted_twice(
         assert s.get(TermStat, story_index.DOCS).df == 1  # type: ignore[union-attr]
         gone = s.get(TermStat, term_key("moratorium"))
         assert gone is not None and gone.df == 0
+
+
+def test_a_concurrent_first_write_of_features_is_not_counted_twice(
+    pg_url: str, texts: dict[str, str]
+) -> None:
+    # PostgreSQL stores first features with one statement (storage/story_index_pg.py); a
+    # second worker enriching the same article at the same moment (the enrichment lock not
+    # taken) waits for the first's row, skips it, and must then not count the terms again
+    engine = make_engine(pg_url)
+    migrate(engine)
+    try:
+        with session_scope(engine) as s:
+            aid = _add(s, "a", _x(texts)).id
+        first = Session(engine)
+        article = first.get(Article, aid)
+        assert article is not None
+        story_assign.article_features(first, article)  # written, not committed
+        pid: list[int] = []
+        errors: list[BaseException] = []
+
+        def other() -> None:
+            try:
+                with Session(engine) as s:
+                    pid.append(s.connection().connection.dbapi_connection.info.backend_pid)  # type: ignore[union-attr]
+                    a = s.get(Article, aid)
+                    assert a is not None
+                    story_assign.article_features(s, a)
+                    s.commit()
+            except BaseException as exc:  # surfaced below: a thread's exception is lost
+                errors.append(exc)
+
+        worker = threading.Thread(target=other)
+        worker.start()
+        waiting = False
+        with engine.connect() as c:
+            for _ in range(400):  # until the other worker waits for our row lock
+                waiting = bool(pid) and bool(
+                    c.execute(
+                        text("SELECT count(*) FROM pg_locks WHERE pid = :p AND NOT granted"),
+                        {"p": pid[0]},
+                    ).scalar()
+                )
+                if waiting:
+                    break
+                time.sleep(0.025)
+        first.commit()
+        first.close()
+        worker.join()
+        assert waiting and not errors
+        with session_scope(engine) as s:
+            assert s.get(TermStat, story_index.DOCS).df == 1  # type: ignore[union-attr]
+            assert s.get(TermStat, term_key("moratorium")).df == 1  # type: ignore[union-attr]
+    finally:
+        engine.dispose()
 
 
 def test_candidates_come_from_the_key_index(engine: Engine, texts: dict[str, str]) -> None:
