@@ -119,6 +119,6 @@ def prepare(job: PageJob, kit: Toolkit) -> Prepared:
         url,
         extracted,
         zlib.compress(body, RAW_LEVEL),
-        analyse(kit.gazetteer, kit.rules, title, extracted.text),
+        analyse(kit.gazetteer, kit.rules, title, extracted.text, extracted.language),
         None,
     )
