@@ -20,7 +20,7 @@ counted once in all, not once per process as a sum of RSS would) for:
 Targets (issue 14, 2 cores): ingest-pool >= 1.5x trafilatura's rate, shards-2 no
 slower than ingest-pool, CPU per article <= 1.2x trafilatura's. --big N serves N
 pages padded to just under the 8 MB page cap and reports ingest-pool's peak PSS
-(target: < 600 MB for 5,000 such pages). Asserts nothing.
+(target: < 600 MB for 5,000 such pages), and each process's own peak. Asserts nothing.
 Usage: .venv/bin/python bench/bench_ingest.py [--pages 300] [--big 0]
 """
 
@@ -83,6 +83,8 @@ class TreeSampler:
         self.root = root
         self.cpu: dict[int, float] = {}
         self.peak_pss = 0
+        # per process: (role, peak PSS, peak RSS), to say where the memory is
+        self.peaks: dict[int, tuple[str, int, int]] = {}
         # the sampler's own CPU (reading smaps is not free): taken out of the
         # in-process figures, whose process it shares
         self.own_cpu = 0.0
@@ -115,13 +117,33 @@ class TreeSampler:
                 t = p.cpu_times()
                 self.cpu[p.pid] = t.user + t.system
                 # PSS splits each shared page among the processes mapping it
-                pss += p.memory_full_info().pss
+                mem = p.memory_full_info()
+                pss += mem.pss
+                role, top_pss, top_rss = self.peaks.get(p.pid) or (_role(p), 0, 0)
+                self.peaks[p.pid] = (role, max(top_pss, mem.pss), max(top_rss, mem.rss))
             except psutil.Error:
                 continue
         self.peak_pss = max(self.peak_pss, pss)
 
     def cpu_total(self, exclude: float = 0.0) -> float:
         return sum(self.cpu.values()) - exclude
+
+
+def _role(p: psutil.Process) -> str:
+    try:
+        cmd = " ".join(p.cmdline())
+        parent = p.parent()
+        above = " ".join(parent.cmdline()) if parent is not None else ""
+    except psutil.Error:
+        return "?"
+    if "forkserver" in cmd:
+        # the workers are forked from the fork server: same command line, its children
+        return "worker" if "forkserver" in above else "fork server"
+    if "resource_tracker" in cmd:
+        return "res. tracker"
+    if "ingest" in cmd:
+        return "ingest"
+    return p.name()
 
 
 def load_pages(n: int, big: bool) -> list[bytes]:
@@ -172,7 +194,12 @@ def in_process(name: str, pages: int, fn: Callable[[], None]) -> Figure:
 
 
 def run_ingest(
-    name: str, feeds: list[str], pages: int, env_extra: dict[str, str], shards: int = 1
+    name: str,
+    feeds: list[str],
+    pages: int,
+    env_extra: dict[str, str],
+    shards: int = 1,
+    peaks: bool = False,
 ) -> tuple[Figure, dict[str, str]]:
     home = Path(tempfile.mkdtemp(prefix="bench-ingest-"))
     feed_file = home / "feeds.yaml"
@@ -218,6 +245,11 @@ def run_ingest(
     if proc.returncode:
         print(err.decode()[-2000:], file=sys.stderr)
     stored = _stored(home)
+    if peaks:
+        for pid, (role, top, rss) in sorted(sampler.peaks.items()):
+            print(
+                f"  {role:12s} pid {pid}: peak PSS {top / 2**20:6.1f} MB, RSS {rss / 2**20:6.1f} MB"
+            )
     return Figure(name, stored, seconds, sampler.cpu_total(), sampler.peak_pss / 2**20), env
 
 
@@ -281,7 +313,9 @@ def main() -> None:
     with loopback_servers(FEEDS) as servers:
         page_urls, feed_urls = serve(servers, pages)
         if big:
-            print(run_ingest("ingest-pool", feed_urls, n, {})[0].line(None))
+            # one pass over all of them: no time budget cutting it short
+            long_pass = {"NEWSMON_PASS_SECONDS": "86400"}
+            print(run_ingest("ingest-pool", feed_urls, n, long_pass, peaks=True)[0].line(None))
             print(f"at the end: {_load()}")
             return
 

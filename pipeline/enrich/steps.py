@@ -19,7 +19,7 @@ from pipeline.enrich.analysis import Analysis
 from pipeline.enrich.duplicates import adopt, find_duplicate, index_article
 from pipeline.enrich.fingerprints import content_hash
 from pipeline.enrich.relevance import score_relevance
-from pipeline.enrich.story_assign import StoryRules, assign_story
+from pipeline.enrich.story_assign import PreFeatures, StoryRules, assign_story
 from pipeline.enrich.toolkit import Toolkit
 from storage import repo
 from storage.models import Article
@@ -91,9 +91,11 @@ def enrich_article(
             # an original fetched after its copy becomes the family's root
             adopt(session, article, verdict)
         index_article(session, article, fp, pre.band_keys if pre else None)
+    stored_actors: frozenset[str] | None = None  # the article's actors, once stored here
     if "actors" in wanted:
         found = list(pre.mentions) if pre else None
         mentions = store_mentions(session, kit.gazetteer, article.id, article.text, found)
+        stored_actors = frozenset(m.actor_id for m in mentions)
         if article.relevant and not article.is_seed:
             candidates = (
                 pre.candidates
@@ -110,7 +112,12 @@ def enrich_article(
         session.add(article)
         session.flush()
         article.story_id = (
-            assign_story(session, article, rules=story_rules(kit.settings))
+            assign_story(
+                session,
+                article,
+                rules=story_rules(kit.settings),
+                pre=_pre_features(pre, article, stored_actors),
+            )
             if article.relevant or article.duplicate_of is not None
             else None
         )
@@ -121,6 +128,18 @@ def enrich_article(
         duplicate=article.duplicate_kind,
         story_id=article.story_id,
     )
+
+
+def _pre_features(
+    pre: Analysis | None, article: Article, actors: frozenset[str] | None
+) -> PreFeatures | None:
+    """The worker's story features, if made of this article's text, language and actors."""
+    # ``pre`` already fits the title and text; the actors must be those just stored
+    # (a run without the actors step reads the older stored ones instead)
+    if pre is None or actors is None:
+        return None
+    feats = pre.story_features(article.language, actors)
+    return PreFeatures(feats, pre.story_terms) if feats is not None else None
 
 
 def is_teaser(article: Article) -> bool:

@@ -15,7 +15,7 @@ Story ids are stable: a re-run never moves an article; only the re-clustering
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -47,9 +47,21 @@ def _actor_ids(session: Session, article_id: int) -> set[str]:
     )
 
 
+@dataclass(frozen=True)
+class PreFeatures:
+    """Story features computed where the text was extracted (a pool worker), ``when`` unset.
+
+    Made of the stored article's title, text, language and actor mentions (the
+    caller checks that); ``terms`` are their term_stat keys.
+    """
+
+    features: similarity.StoryFeatures
+    terms: frozenset[str]
+
+
 def article_features(session: Session, article: Article) -> similarity.StoryFeatures:
     """Compute, store and return the article's features (term statistics kept in step)."""
-    return _stored_features(session, article)[0]
+    return _stored_features(session, article, None)[0]
 
 
 #: Document frequencies of some terms and the number of articles counted.
@@ -57,30 +69,35 @@ Counts = tuple[dict[str, int], int]
 
 
 def _stored_features(
-    session: Session, article: Article
-) -> tuple[similarity.StoryFeatures, Counts | None]:
-    """article_features, with the counts of its terms when storing them gave them for free."""
+    session: Session, article: Article, pre: PreFeatures | None
+) -> tuple[similarity.StoryFeatures, set[str] | frozenset[str], Counts | None]:
+    """Compute (or take ``pre``), store and return the article's features and term_stat keys,
+    with the counts of those terms when storing them gave them for free."""
     assert article.id is not None
-    feats = similarity.features(
-        article.title,
-        article.text,
-        lang=article.language,
-        when=when_of(article),
-        actor_ids=sorted(_actor_ids(session, article.id)),
-    )
+    if pre is not None:
+        feats = replace(pre.features, when=when_of(article))
+        terms: set[str] | frozenset[str] = pre.terms
+    else:
+        feats = similarity.features(
+            article.title,
+            article.text,
+            lang=article.language,
+            when=when_of(article),
+            actor_ids=sorted(_actor_ids(session, article.id)),
+        )
+        terms = sp.stat_terms(feats)
     data = similarity.features_to_json(feats)
-    terms = sp.stat_terms(feats)
     # the usual case, an article seen for the first time: one statement on PostgreSQL
     first = story_index.put_first_features(session, article.id, data, terms)
     if first.inserted:
-        return feats, (first.df, first.docs)
+        return feats, terms, (first.df, first.docs)
     old = first.old
     if old is None:  # another writer stored it meanwhile: read what it stored
         old = story_index.stored_features(session, article.id)
     if old != data:
         old_terms = sp.stat_terms(similarity.features_from_json(old)) if old else set()
         story_index.put_features(session, article.id, data, terms, old_terms, first=old is None)
-    return feats, None
+    return feats, terms, None
 
 
 def profile_terms(*profiles: Profile) -> set[str]:
@@ -107,8 +124,12 @@ def assign_story(
     *,
     window_days: int = 3,
     rules: StoryRules | None = None,
+    pre: PreFeatures | None = None,
 ) -> int | None:
-    """Give the article a stable story id: its original's, a matching story's, or a new one."""
+    """Give the article a stable story id: its original's, a matching story's, or a new one.
+
+    ``pre`` are the article's own features computed elsewhere (never its root's).
+    """
     rules = rules or StoryRules(window_days=window_days)
     assert article.id is not None, "assign_story needs a flushed article"
     when = when_of(article)
@@ -121,12 +142,12 @@ def assign_story(
             _touch(session, story_id, when)
             session.add(article)
             return story_id
-    feats, counts = _stored_features(session, article)
+    feats, terms, counts = _stored_features(session, article, pre)
     if article.story_id is not None and session.get(Story, article.story_id) is not None:
         article.story_id = live_story(session, article.story_id)
         return article.story_id  # stable: a re-run never moves an article
 
-    choice = choose(session, feats, when, rules, counts=counts)
+    choice = choose(session, feats, when, rules, terms=terms, counts=counts)
     if choice.join is not None:
         _join(session, choice.join, feats, choice.vector, choice.keys)
         article.story_id = choice.join.id
@@ -161,13 +182,15 @@ def choose(
     rules: StoryRules,
     *,
     exclude: tuple[int, ...] = (),
+    terms: set[str] | frozenset[str] | None = None,
     counts: Counts | None = None,
 ) -> Choice:
     """The live story the features fit best, or the quiet story they follow up.
 
-    ``counts``: the document frequencies of the features' terms if the caller has them.
+    ``terms`` are ``sp.stat_terms(feats)`` and ``counts`` their document frequencies, when the
+    caller has them already.
     """
-    df_terms = sp.stat_terms(feats)
+    df_terms = sp.stat_terms(feats) if terms is None else terms
     df, docs = counts if counts is not None else story_index.document_frequencies(session, df_terms)
     idf = sp.idf_from(df, docs)
     vec = sp.vector(feats, idf)

@@ -116,6 +116,7 @@ def _bare_main() -> Iterator[None]:
 def make_pool(kit: Toolkit, size: int) -> Executor:
     """The CPU pool: ``size`` processes from a fork server, or one local thread for 1."""
     if size <= 1:
+        work.bound_heap()  # this process extracts: its heap sees the big bodies
         return ThreadPoolExecutor(1, thread_name_prefix="newsmon-cpu")
     ctx = multiprocessing.get_context("forkserver")
     # the fork server imports the extractor and loads its models once; each
@@ -150,6 +151,7 @@ def started_pool(kit: Toolkit, size: int) -> Executor:
             type(exc).__name__,
             exc,
         )
+        work.bound_heap()
         return ThreadPoolExecutor(1, thread_name_prefix="newsmon-cpu")
     except BaseException:
         pool.shutdown(wait=False, cancel_futures=True)

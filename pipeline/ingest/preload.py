@@ -15,7 +15,7 @@ from types import TracebackType
 import dateparser  # noqa: F401  (htmldate imports it at its first text search, in every worker)
 
 from pipeline.errors import ExtractionError
-from pipeline.ingest import work  # noqa: F401  (the workers' code, imported once here)
+from pipeline.ingest import work  # the workers' code, imported once here
 from pipeline.pages.extract import extract_article
 from pipeline.pages.language import load_model
 
@@ -45,6 +45,7 @@ def _quiet_when_orphaned(
 
 # the fork server reports a failed worker start through sys.excepthook
 sys.excepthook = _quiet_when_orphaned
+work.bound_heap()  # the workers fork from here with it already set
 load_model()
 with contextlib.suppress(ExtractionError):  # the warm-up is done either way
     extract_article(_SAMPLE, "https://example.org/warm-up")

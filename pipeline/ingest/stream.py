@@ -11,8 +11,9 @@
          WRITE_BATCH, a savepoint each), then their spool files removed
 
 Network and CPU overlap (fetchers keep downloading while the pool extracts),
-memory is bounded by the two queues and the fetches in flight (bodies go to
-disk at once; a worker reads its page from the spool), and the pass stops
+memory is bounded by the two queues and the fetches in flight (bodies are
+streamed to disk chunk by chunk as they arrive; a worker reads its page from
+the spool), and the pass stops
 claiming when its time budget is spent. Whatever this run claimed and did not
 finish is released at the end; if the run is killed, the lease lapses (or a
 later run on this machine sees the owner is gone), and spooled bodies are
@@ -208,20 +209,19 @@ class _Stream:
             if path is not None:
                 self.fetch_report.add("pages_from_spool")
             else:
+                # the body goes to its spool file as it arrives (never whole in this
+                # process's memory), and is on disk before anything else happens to
+                # it: a kill from here on costs no second download
+                sink = partial(spool.Writer, self.spool_dir, entry.id)
                 try:
-                    result = await fetcher.fetch(
-                        FetchRequest(url=entry.url, kind="page", key=entry.id)
+                    await fetcher.fetch(
+                        FetchRequest(url=entry.url, kind="page", key=entry.id, sink=sink)
                     )
                 except FetchError as exc:
                     await write_q.put(_Done(entry, PageOutcome(None, None, exc)))
                     continue
                 self.fetch_report.add("pages_fetched")
-                # on disk before anything else happens to it: a kill from here on
-                # costs no second download
-                path = await asyncio.to_thread(
-                    spool.write, self.spool_dir, entry.id, result.url, result.body
-                )
-                del result
+                path = spool.path_for(self.spool_dir, entry.id)
             job = work.PageJob(
                 entry.id, str(path), entry.title, entry.summary, entry.published_at, self.clock()
             )

@@ -18,7 +18,7 @@ import asyncio
 import hashlib
 import time
 import zlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from types import TracebackType
 from urllib.parse import urljoin
@@ -37,11 +37,10 @@ from pipeline.errors import (
     RobotsDisallowed,
     TooManyRedirects,
     TransientFetchError,
-    UnsupportedContent,
 )
 from pipeline.net.addresses import AddressPolicy, PinnedBackend, check_url
-from pipeline.net.content import Inflater, check_type, looks_like_html
-from pipeline.net.messages import FetchRequest, FetchResult
+from pipeline.net.content import Inflater, check_type, looks_like_html, not_html, stream_body
+from pipeline.net.messages import BodySink, FetchRequest, FetchResult
 from pipeline.net.politeness import HostSlot, PoliteSlot, parse_retry_after
 from pipeline.net.robots import RobotsRules
 
@@ -63,6 +62,8 @@ class _Hop:
     headers: dict[str, str]
     body: bytes
     location: str | None = None
+    digest: str | None = None  # sha256 of a body that went to a sink (body is then empty)
+    size: int = 0
 
 
 class Fetcher:
@@ -134,7 +135,7 @@ class Fetcher:
             headers["If-None-Match"] = req.etag
         if req.last_modified:
             headers["If-Modified-Since"] = req.last_modified
-        url, hop, elapsed = await self._chain(req.url, req.kind, headers, cap)
+        url, hop, elapsed = await self._chain(req.url, req.kind, headers, cap, req.sink)
         get = hop.headers.get
         if hop.status == 304:
             return FetchResult(
@@ -155,7 +156,7 @@ class Fetcher:
                 body = Inflater(["gzip"], cap, url).feed(body)
             except zlib.error as exc:
                 raise PermanentFetchError(f"corrupt gzip sitemap: {exc}", url=url) from exc
-        digest = hashlib.sha256(body).hexdigest()
+        digest = hop.digest or hashlib.sha256(body).hexdigest()
         return FetchResult(
             url=url,
             status=hop.status,
@@ -167,12 +168,18 @@ class Fetcher:
             etag=get("etag"),
             last_modified=get("last-modified"),
             key=req.key,
+            size=hop.size if hop.digest else len(body),
         )
 
     # -- redirect chain -----------------------------------------------------------
 
     async def _chain(
-        self, url: str, kind: str, headers: dict[str, str], cap: int
+        self,
+        url: str,
+        kind: str,
+        headers: dict[str, str],
+        cap: int,
+        sink: Callable[[str], BodySink] | None = None,
     ) -> tuple[str, _Hop, float]:
         seen: set[str] = set()
         elapsed = 0.0
@@ -189,7 +196,7 @@ class Fetcher:
             async with self._polite(host):
                 start = time.monotonic()
                 try:
-                    hop = await self._request(url, kind, headers, cap, remaining)
+                    hop = await self._request(url, kind, headers, cap, remaining, sink)
                 except TransientFetchError as exc:
                     if exc.status in (429, 503):
                         self._back_off(host, exc.retry_after)
@@ -207,13 +214,19 @@ class Fetcher:
         )
 
     async def _request(
-        self, url: str, kind: str, headers: dict[str, str], cap: int, budget: float
+        self,
+        url: str,
+        kind: str,
+        headers: dict[str, str],
+        cap: int,
+        budget: float,
+        sink: Callable[[str], BodySink] | None = None,
     ) -> _Hop:
         assert self._client is not None, "use Fetcher as an async context manager"
         hdrs = {**headers, "Accept-Encoding": "gzip, deflate, br"}
         try:
             async with asyncio.timeout(max(budget, 0.001)):
-                return await self._exchange(url, kind, hdrs, cap)
+                return await self._exchange(url, kind, hdrs, cap, sink)
         except TimeoutError as exc:
             raise FetchTimeout(
                 f"total time limit {self.settings.total_timeout:g}s exceeded", url=url
@@ -227,7 +240,14 @@ class Fetcher:
         except (zlib.error, brotli.error) as exc:
             raise PermanentFetchError(f"corrupt content-encoding: {exc}", url=url) from exc
 
-    async def _exchange(self, url: str, kind: str, hdrs: dict[str, str], cap: int) -> _Hop:
+    async def _exchange(
+        self,
+        url: str,
+        kind: str,
+        hdrs: dict[str, str],
+        cap: int,
+        sink: Callable[[str], BodySink] | None = None,
+    ) -> _Hop:
         assert self._client is not None
         async with self._client.stream("GET", url, headers=hdrs) as resp:
             headers = _flat_headers(resp.headers)
@@ -250,6 +270,11 @@ class Fetcher:
             if length.isdigit() and int(length) > cap:
                 raise ResponseTooLarge(f"Content-Length {length} exceeds {cap}", url=url)
             inflater = Inflater(headers.get("content-encoding", "").split(","), cap, url)
+            if sink is not None:
+                digest, size = await stream_body(
+                    resp.aiter_raw(), inflater, sink(url), cap, url, sniff, headers
+                )
+                return _Hop(status, headers, b"", digest=digest, size=size)
             chunks: list[bytes] = []
             raw_total = 0
             async for raw in resp.aiter_raw():
@@ -260,8 +285,7 @@ class Fetcher:
             chunks.append(inflater.feed(b""))
             body = b"".join(chunks)
             if sniff and not looks_like_html(body):
-                mime = headers.get("content-type", "") or "no content type"
-                raise UnsupportedContent(f"not an HTML page: {mime}", url=url)
+                not_html(headers, url)
             return _Hop(status, headers, body)
 
     # -- politeness ----------------------------------------------------------------

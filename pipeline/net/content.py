@@ -3,17 +3,22 @@
 Pure functions and a small decoder, kept apart from the network code in
 pipeline.net.client: a body is only ever decoded up to its cap (gzip bombs stop
 at the cap, not in memory), and only content newsmon can read is accepted.
+A page body can be decoded straight into a sink (its spool file, see
+:func:`stream_body`) instead of into memory.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 import zlib
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
+from typing import NoReturn
 
 import brotli
 
 from pipeline.errors import ResponseTooLarge, UnsupportedContent
+from pipeline.net.messages import BodySink
 
 _PAGE_TYPES = ("text/html", "application/xhtml+xml")
 _GENERIC_TYPES = ("", "application/octet-stream", "binary/octet-stream", "text/plain")
@@ -97,6 +102,60 @@ _HTML_START = re.compile(
 )
 
 
+#: How much of a body's start the HTML sniff looks at.
+SNIFF_BYTES = 1024
+
+
 def looks_like_html(body: bytes) -> bool:
     """WHATWG-style sniff of the first bytes: a doctype or a typical HTML start tag."""
-    return bool(_HTML_START.match(body[:1024].lstrip(b"\xef\xbb\xbf")))
+    return bool(_HTML_START.match(body[:SNIFF_BYTES].lstrip(b"\xef\xbb\xbf")))
+
+
+def not_html(headers: Mapping[str, str], url: str) -> NoReturn:
+    """Raise UnsupportedContent for a body the sniff says is no HTML page."""
+    mime = headers.get("content-type", "") or "no content type"
+    raise UnsupportedContent(f"not an HTML page: {mime}", url=url)
+
+
+async def stream_body(
+    raw_chunks: AsyncIterator[bytes],
+    inflater: Inflater,
+    out: BodySink,
+    cap: int,
+    url: str,
+    sniff: bool,
+    headers: Mapping[str, str],
+) -> tuple[str, int]:
+    """Decode a body into ``out`` chunk by chunk; (sha256 hex, decoded size).
+
+    Never more than one chunk in memory; on any failure (too large, not HTML,
+    the connection or a timeout cutting it short) ``out`` is discarded.
+    """
+    digest = hashlib.sha256()
+    head = b""  # the first SNIFF_BYTES, for the HTML sniff
+    size = raw_total = 0
+    try:
+        async for raw in raw_chunks:
+            raw_total += len(raw)
+            if raw_total > cap:
+                raise ResponseTooLarge(f"body exceeds {cap} bytes", url=url)
+            data = inflater.feed(raw)
+            if sniff and len(head) < SNIFF_BYTES:
+                head += data[: SNIFF_BYTES - len(head)]
+                if len(head) >= SNIFF_BYTES and not looks_like_html(head):
+                    not_html(headers, url)  # no need to download the rest
+            digest.update(data)
+            size += len(data)
+            out.write(data)
+        data = inflater.feed(b"")
+        head += data[: max(SNIFF_BYTES - len(head), 0)]
+        if sniff and not looks_like_html(head):
+            not_html(headers, url)
+        digest.update(data)
+        size += len(data)
+        out.write(data)
+    except BaseException:
+        out.discard()
+        raise
+    out.close()
+    return digest.hexdigest(), size

@@ -6,12 +6,32 @@ tests) can build and read them without importing httpx.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
+
+
+class BodySink(Protocol):
+    """Where a streamed body goes chunk by chunk (a spool file: pipeline.pages.spool.Writer)."""
+
+    def write(self, data: bytes) -> None:
+        """Take the next chunk of the (decoded) body."""
+
+    def close(self) -> object:
+        """The body is complete."""
+
+    def discard(self) -> None:
+        """The fetch failed or was cut short: drop what was written."""
 
 
 @dataclass(frozen=True)
 class FetchRequest:
-    """One URL to fetch, with the validators and body hash of the last fetch of it."""
+    """One URL to fetch, with the validators and body hash of the last fetch of it.
+
+    With ``sink`` the body is not kept: the fetcher calls ``sink(final_url)`` when a
+    body starts, writes every decoded chunk to it as it arrives and closes it at the
+    end (discards it on any failure), and the result's ``body`` is empty.
+    """
 
     url: str
     kind: str = "page"  # "page" | "feed" | "sitemap"
@@ -19,6 +39,7 @@ class FetchRequest:
     last_modified: str | None = None
     previous_hash: str | None = None
     key: object = None  # opaque to the fetcher; lets callers match results to their rows
+    sink: Callable[[str], BodySink] | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -42,3 +63,5 @@ class FetchResult:
     etag: str | None
     last_modified: str | None
     key: object = None
+    #: decoded body bytes (also when the body went to the request's sink)
+    size: int = 0

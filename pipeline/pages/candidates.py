@@ -62,11 +62,11 @@ def _stoplist() -> frozenset[str]:
 
 
 def justext_text(html: bytes | str) -> str:
-    """jusText's non-boilerplate paragraphs."""
-    import justext
+    """jusText's non-boilerplate paragraphs (its classification, run by justext_fast)."""
+    from pipeline.pages.justext_fast import justext_paragraphs
 
     try:
-        paragraphs = justext.justext(html, _stoplist())
+        paragraphs = justext_paragraphs(html, _stoplist())
     except Exception:  # jusText raises bare exceptions on odd markup
         return ""
     return "\n".join(p.text for p in paragraphs if not p.is_boilerplate)

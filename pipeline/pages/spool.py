@@ -6,11 +6,14 @@ the file and skips the fetch. It also keeps the ingesting process's memory
 flat, since a pool worker reads the body from the file instead of receiving it
 through a pipe. One file per entry id (``<id>.page``): the final URL on the
 first line, then the body exactly as received. Files are written to a
-temporary name and renamed, so a reader never sees half a body.
+temporary name and renamed, so a reader never sees half a body. A fetch
+streams a body into its file chunk by chunk as it arrives (:class:`Writer`),
+so the ingest process never holds a whole body in memory.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 import time
@@ -26,32 +29,70 @@ def path_for(spool_dir: Path, entry_id: int) -> Path:
     return spool_dir / f"{entry_id}{SUFFIX}"
 
 
+class Writer:
+    """One body being spooled: ``write`` its chunks, then ``close`` (or ``discard``).
+
+    Until ``close`` the body is in a temporary file that no reader looks at and
+    that :func:`sweep` removes once stale, so a kill mid-body leaves no spool
+    file that could pass for a whole body.
+    """
+
+    def __init__(self, spool_dir: Path, entry_id: int, url: str) -> None:
+        spool_dir.mkdir(parents=True, exist_ok=True)
+        self.path = path_for(spool_dir, entry_id)
+        fd, self._tmp = tempfile.mkstemp(dir=spool_dir, prefix=f".{entry_id}-", suffix=".tmp")
+        self._fh = os.fdopen(fd, "wb")
+        try:
+            self._fh.write(url.encode("utf-8", "surrogateescape").replace(b"\n", b"%0A") + b"\n")
+        except BaseException:
+            self.discard()
+            raise
+
+    def write(self, data: bytes) -> None:
+        """Append a chunk of the body."""
+        self._fh.write(data)
+
+    def close(self) -> Path:
+        """The body is complete: give the file its name (readers see it from now on)."""
+        try:
+            self._fh.close()
+            os.replace(self._tmp, self.path)
+        except BaseException:
+            self.discard()
+            raise
+        return self.path
+
+    def discard(self) -> None:
+        """Drop the partial body (the fetch failed or was cut short)."""
+        with contextlib.suppress(OSError):
+            self._fh.close()
+        Path(self._tmp).unlink(missing_ok=True)
+
+
 def write(spool_dir: Path, entry_id: int, url: str, body: bytes) -> Path:
     """Spool ``body`` (fetched from ``url``) for ``entry_id``; returns the file."""
-    spool_dir.mkdir(parents=True, exist_ok=True)
-    target = path_for(spool_dir, entry_id)
-    fd, tmp = tempfile.mkstemp(dir=spool_dir, prefix=f".{entry_id}-", suffix=".tmp")
+    writer = Writer(spool_dir, entry_id, url)
     try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(url.encode("utf-8", "surrogateescape").replace(b"\n", b"%0A") + b"\n")
-            fh.write(body)
-        os.replace(tmp, target)
+        writer.write(body)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        writer.discard()
         raise
-    return target
+    return writer.close()
 
 
 def read(path: str | Path) -> tuple[str, bytes] | None:
     """(url, body) of a spool file, or None if it is gone or unreadable."""
     try:
-        data = Path(path).read_bytes()
+        with Path(path).open("rb") as fh:
+            # the header line, then the body in one read: one copy of the body in
+            # memory (read_bytes and a partition would make two)
+            head = fh.readline()
+            body = fh.read()
     except OSError:
         return None
-    head, sep, body = data.partition(b"\n")
-    if not sep:
+    if not head.endswith(b"\n"):
         return None
-    return head.decode("utf-8", "surrogateescape"), body
+    return head[:-1].decode("utf-8", "surrogateescape"), body
 
 
 def find(spool_dir: Path, entry_id: int) -> Path | None:
