@@ -17,20 +17,7 @@ def test_term_statistics_follow_stored_features(db_url: str) -> None:
     when = datetime(2026, 1, 1, tzinfo=UTC)
     try:
         with Session(engine) as s:
-            ids = []
-            for i in range(2):
-                a = Article(
-                    url=f"https://t.example/{i}",
-                    canonical_url=f"https://t.example/{i}",
-                    title="t",
-                    text="x",
-                    published_at=when,
-                    fetched_at=when,
-                )
-                s.add(a)
-                s.flush()
-                assert a.id is not None
-                ids.append(a.id)
+            ids = _articles(s, 2, when)
             story_index.put_features(s, ids[0], {"v": 1}, ["kim", "hanoi"])
             story_index.put_features(s, ids[1], {"v": 1}, ["kim", "summit"], first=True)
             # a re-run with other terms moves the counts by the difference, not the docs
