@@ -42,6 +42,7 @@ from pipeline.pages import spool  # noqa: E402
 from storage.db import make_engine, session_scope  # noqa: E402
 from storage.models import Entry, Feed  # noqa: E402
 from tests.support.extraction_corpus import default_root, snippet_pages  # noqa: E402
+from tests.support.row_dump import comparable  # noqa: E402
 
 NOW = datetime(2026, 3, 2, 6, 0, tzinfo=UTC)
 #: The tables an ingest writes (seeds included: init loads them the same way each time).
@@ -118,19 +119,6 @@ def store(
     engine.dispose()
 
 
-def _plain(value: object) -> object:
-    """A stored value comparable across runs: JSON text by content (its key order
-    follows set iteration, which differs between processes), bytes as hex."""
-    if isinstance(value, bytes):
-        return value.hex()
-    if isinstance(value, str) and value[:1] in "[{":
-        try:
-            return json.loads(value)
-        except ValueError:
-            return value
-    return value
-
-
 def dump(home: Path, out: Path) -> None:
     rows: dict[str, list[list[object]]] = {}
     with sqlite3.connect(home / "newsmon.db") as conn:
@@ -140,7 +128,7 @@ def dump(home: Path, out: Path) -> None:
             except sqlite3.OperationalError:
                 continue
             cols = [d[0] for d in cur.description]
-            rows[table] = [cols] + [[_plain(v) for v in row] for row in cur]
+            rows[table] = [cols] + [[comparable(v) for v in row] for row in cur]
     # seeds are stored at init with the real clock
     art = rows["article"]
     seed, *clocked = (art[0].index(c) for c in ("is_seed", "enriched_at", "fetched_at"))

@@ -23,6 +23,7 @@ from pipeline.enrich.steps import Toolkit, enrich_article
 from storage.db import make_engine, migrate, session_scope
 from storage.models import Article
 from tests.support.paths import FIXTURES
+from tests.support.row_dump import comparable
 
 T0 = datetime(2020, 1, 1, 9, 0, tzinfo=UTC)
 TABLES = ("article", "story", "story_features", "story_key", "term_stat", "mention", "lsh_band")
@@ -68,22 +69,8 @@ def _rows(engine: Any) -> dict[str, list[Any]]:
         assert isinstance(s, Session)
         for table in TABLES:
             result = s.execute(sql(f"SELECT * FROM {table} ORDER BY 1, 2"))
-            out[table] = [_plain(tuple(r)) for r in result]
+            out[table] = [tuple(comparable(v) for v in r) for r in result]
     return out
-
-
-def _plain(row: tuple[Any, ...]) -> tuple[Any, ...]:
-    return tuple(_value(v) for v in row)
-
-
-def _value(v: Any) -> Any:
-    # JSON text compared by content: its key order follows set iteration order
-    if isinstance(v, str) and v[:1] in "[{":
-        try:
-            return json.loads(v)
-        except ValueError:
-            return v
-    return v
 
 
 def test_worker_analysis_stores_the_same_rows(settings: Settings, tmp_path: Any) -> None:
