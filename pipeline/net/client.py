@@ -39,7 +39,7 @@ from pipeline.errors import (
     TransientFetchError,
 )
 from pipeline.net.addresses import AddressPolicy, PinnedBackend, check_url
-from pipeline.net.content import Inflater, check_type, looks_like_html, not_html, stream_body
+from pipeline.net.content import BufferSink, Inflater, check_type, stream_body
 from pipeline.net.messages import BodySink, FetchRequest, FetchResult
 from pipeline.net.politeness import HostSlot, PoliteSlot, parse_retry_after
 from pipeline.net.robots import RobotsRules
@@ -270,23 +270,13 @@ class Fetcher:
             if length.isdigit() and int(length) > cap:
                 raise ResponseTooLarge(f"Content-Length {length} exceeds {cap}", url=url)
             inflater = Inflater(headers.get("content-encoding", "").split(","), cap, url)
-            if sink is not None:
-                digest, size = await stream_body(
-                    resp.aiter_raw(), inflater, sink(url), cap, url, sniff, headers
-                )
-                return _Hop(status, headers, b"", digest=digest, size=size)
-            chunks: list[bytes] = []
-            raw_total = 0
-            async for raw in resp.aiter_raw():
-                raw_total += len(raw)
-                if raw_total > cap:
-                    raise ResponseTooLarge(f"body exceeds {cap} bytes", url=url)
-                chunks.append(inflater.feed(raw))
-            chunks.append(inflater.feed(b""))
-            body = b"".join(chunks)
-            if sniff and not looks_like_html(body):
-                not_html(headers, url)
-            return _Hop(status, headers, body)
+            out = sink(url) if sink is not None else BufferSink()
+            digest, size = await stream_body(
+                resp.aiter_raw(), inflater, out, cap, url, sniff, headers
+            )
+            if isinstance(out, BufferSink):
+                return _Hop(status, headers, b"".join(out.chunks))
+            return _Hop(status, headers, b"", digest=digest, size=size)
 
     # -- politeness ----------------------------------------------------------------
 

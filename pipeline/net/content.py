@@ -117,6 +117,24 @@ def not_html(headers: Mapping[str, str], url: str) -> NoReturn:
     raise UnsupportedContent(f"not an HTML page: {mime}", url=url)
 
 
+class BufferSink:
+    """A body kept in memory (feeds, robots.txt, a page fetched without a spool file)."""
+
+    def __init__(self) -> None:
+        self.chunks: list[bytes] = []
+
+    def write(self, data: bytes) -> None:
+        """Keep the next chunk."""
+        self.chunks.append(data)
+
+    def close(self) -> None:
+        """Nothing to finish: the chunks are the body."""
+
+    def discard(self) -> None:
+        """Drop what was kept."""
+        self.chunks.clear()
+
+
 async def stream_body(
     raw_chunks: AsyncIterator[bytes],
     inflater: Inflater,
