@@ -109,7 +109,9 @@ def without_byline(case: Case) -> Case:
     return Case(case.key, case.site, case.gold, kept, case.modified)
 
 
-def vote(demote: bool, equal: bool = False, copies: str = "zero", byline: bool = True) -> Design:
+def vote(
+    demote: bool, equal: bool = False, copies: dates.Copies = "zero", byline: bool = True
+) -> Design:
     """Weighted vote; ``demote`` modified-date stand-ins; ``equal`` weights (majority);
     ``copies``: how htmldate counts when it repeats another signal (dates.vote_weights);
     ``byline``: with the visible byline's proposals."""

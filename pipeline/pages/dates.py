@@ -20,6 +20,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta, timezone
+from typing import Literal
 
 from lxml.html import HtmlElement
 
@@ -61,7 +62,8 @@ _PRIOR_RIGHT, _PRIOR_WRONG = 2.0, 1.0
 #: A demoted proposal keeps this share of its weight: it may still break a tie.
 DEMOTED = 0.25
 #: How htmldate's vote counts when it repeats another signal (``vote_weights``).
-COPIES = "top-up"
+Copies = Literal["zero", "top-up", "count"]
+COPIES: Copies = "top-up"
 #: Instants closer than this are the same timestamp written twice (rounding, offsets).
 SAME_INSTANT = timedelta(minutes=1)
 #: Tie-break among days of equal weight: the day of the earliest signal in this order.
@@ -119,7 +121,7 @@ def vote_weights(
     modified: list[datetime],
     weights: Mapping[str, float],
     *,
-    copies: str = COPIES,
+    copies: Copies = COPIES,
 ) -> list[float]:
     """Each proposal's vote, demoted when it is the page's modified date standing in.
 
@@ -171,7 +173,7 @@ def choose_date(
     modified: list[datetime] | None = None,
     weights: Mapping[str, float] | None = None,
     *,
-    copies: str = COPIES,
+    copies: Copies = COPIES,
 ) -> Proposal | None:
     """The proposal standing for the day with the largest total vote (None without proposals).
 
