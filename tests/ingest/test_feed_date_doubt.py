@@ -15,7 +15,7 @@ from pipeline import stages
 from pipeline.config import IngestSettings, Settings
 from storage.db import make_engine
 from storage.models import Article
-from tests.support.faulty_site import load_articles, page_html
+from tests.support.faulty_site import load_articles, page_html, rss_feed, write_feed_list
 from tests.support.http_server import LoopbackServer
 
 T0 = datetime(2026, 3, 2, 6, 0, tzinfo=UTC)
@@ -43,17 +43,9 @@ def test_page_date_far_from_the_feed_date_is_stored_as_doubtful(
             f"<item><title>{html.escape(articles[i]['title'])}</title><link>{url}</link>"
             f"<guid>{url}</guid><pubDate>{format_datetime(T0)}</pubDate></item>"
         )
-    feed = (
-        '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>F</title>'
-        f"<link>{server.url('/')}</link><description>x</description>{''.join(items)}"
-        "</channel></rss>"
-    ).encode()
+    feed = rss_feed("F", server.url("/"), items)
     server.add_file("/feed.xml", feed, content_type="application/rss+xml")
-    feeds = tmp_path / "feeds.yaml"
-    feeds.write_text(
-        f"feeds:\n  - name: F\n    url: {server.url('/feed.xml')}\n    language: de\n",
-        encoding="utf-8",
-    )
+    feeds = write_feed_list(tmp_path / "feeds.yaml", [("F", server.url("/feed.xml"))])
     cfg = settings.with_overrides(feeds_path=feeds, ingest=IngestSettings(workers=1))
     stages.init(cfg)
     stages.ingest(cfg, now=T0)

@@ -16,7 +16,7 @@ import pytest
 from pipeline import stages
 from pipeline.config import IngestSettings, Settings
 from pipeline.ingest import pool
-from tests.support.faulty_site import load_articles, page_html
+from tests.support.faulty_site import load_articles, page_html, rss_feed, write_feed_list
 from tests.support.http_server import LoopbackServer, Response
 from tests.support.paths import ROOT
 
@@ -45,17 +45,13 @@ def _feed(server: LoopbackServer, paths: list[str], status: int = 200) -> None:
             ),
         )
         items.append(f"<item><title>Item {i}</title><link>{url}</link></item>")
-    rss = (
-        '<?xml version="1.0"?><rss version="2.0"><channel><title>F</title>'
-        f"<link>{server.url('/')}</link><description>x</description>{''.join(items)}"
-        "</channel></rss>"
-    ).encode()
-    server.add_file("/feed.xml", rss, content_type="application/rss+xml")
+    server.add_file(
+        "/feed.xml", rss_feed("F", server.url("/"), items), content_type="application/rss+xml"
+    )
 
 
 def _cfg(settings: Settings, server: LoopbackServer, tmp_path: Path) -> Settings:
-    feeds = tmp_path / "feeds.yaml"
-    feeds.write_text(f"feeds:\n  - name: F\n    url: {server.url('/feed.xml')}\n")
+    feeds = write_feed_list(tmp_path / "feeds.yaml", [("F", server.url("/feed.xml"))], None)
     return settings.with_overrides(feeds_path=feeds, ingest=replace(IngestSettings(workers=1)))
 
 

@@ -45,6 +45,26 @@ def load_articles() -> list[dict[str, Any]]:
     return data
 
 
+def rss_feed(title: str, link: str, items: list[str], description: str = "x") -> bytes:
+    """An RSS 2.0 document around ``items`` (``<item>`` elements as text)."""
+    return (
+        '<?xml version="1.0" encoding="utf-8"?>\n<rss version="2.0"><channel>'
+        f"<title>{title}</title><link>{link}</link>"
+        f"<description>{description}</description>{''.join(items)}</channel></rss>"
+    ).encode()
+
+
+def write_feed_list(path: Path, feeds: list[tuple[str, str]], language: str | None = "de") -> Path:
+    """A feeds.yaml of (name, url) pairs."""
+    lines = ["feeds:"]
+    for name, url in feeds:
+        lines += [f"  - name: {name}", f"    url: {url}"]
+        if language:
+            lines.append(f"    language: {language}")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
 def page_html(title: str, text: str, url: str, published: datetime, language: str | None) -> bytes:
     """A plain news page around ``text``: header, navigation, article, footer."""
     paras = "\n".join(
@@ -140,13 +160,9 @@ class FaultySite:
                     f"<guid>{url}</guid><description>{html.escape(lead)}</description>"
                     f"<pubDate>{format_datetime(pub)}</pubDate></item>"
                 )
-            rss = (
-                '<?xml version="1.0" encoding="utf-8"?>\n<rss version="2.0"><channel>'
-                f"<title>Testzeitung {f}</title><link>{server.url('/')}</link>"
-                f"<description>feed {f}</description>{''.join(items)}</channel></rss>"
-            )
+            rss = rss_feed(f"Testzeitung {f}", server.url("/"), items, f"feed {f}")
             fpath = f"{prefix}/feeds/f{f}.xml"
-            server.add_file(fpath, rss.encode("utf-8"), content_type="application/rss+xml", etag="")
+            server.add_file(fpath, rss, content_type="application/rss+xml", etag="")
             self.feed_urls.append(server.url(fpath))
 
     @property
@@ -154,11 +170,9 @@ class FaultySite:
         return sum(self.injected.values())
 
     def write_feed_list(self, path: Path) -> Path:
-        lines = ["feeds:"]
-        for i, url in enumerate(self.feed_urls):
-            lines += [f"  - name: Testzeitung {i}", f"    url: {url}", "    language: de"]
-        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-        return path
+        return write_feed_list(
+            path, [(f"Testzeitung {i}", url) for i, url in enumerate(self.feed_urls)]
+        )
 
     def _fault_for(self, path: str) -> str | None:
         with self._lock:
