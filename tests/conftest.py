@@ -14,8 +14,10 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
+from sqlalchemy.engine import Engine
 
 from pipeline.config import Settings
+from storage.db import make_engine, migrate
 from tests.support.demo_site import serve_site, write_feed_list
 from tests.support.http_server import LoopbackServer
 from tests.support.smtp_server import SmtpInbox
@@ -75,6 +77,15 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         return f"sqlite:///{tmp_path / 'newsmon.db'}"
     url: str = request.getfixturevalue("pg_url")
     return url
+
+
+@pytest.fixture
+def engine(db_url: str) -> Iterator[Engine]:
+    """A migrated database on each backend of ``db_url``, disposed after the test."""
+    eng = make_engine(db_url)
+    migrate(eng)
+    yield eng
+    eng.dispose()
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import random
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -18,20 +17,12 @@ from sqlmodel import Session, func, select
 from pipeline.enrich import duplicates, story_assign
 from pipeline.enrich import fingerprints as dedup
 from storage import neardup
-from storage.db import make_engine, migrate, session_scope
+from storage.db import session_scope
 from storage.models import Article, Fingerprint, LshBand, Story
 from tests.support.paths import FIXTURES as FIXTURES_DIR
 
 FIXTURES = FIXTURES_DIR / "dedup"
 T0 = datetime(2019, 1, 3, 9, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def engine(db_url: str) -> Iterator[Engine]:
-    eng = make_engine(db_url)
-    migrate(eng)
-    yield eng
-    eng.dispose()
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -29,14 +28,6 @@ from tests.support.paths import FIXTURES
 
 T0 = datetime(2020, 1, 1, 9, 0, tzinfo=UTC)
 RULES = story_assign.StoryRules(window_days=3, quiet_days=2, follow_up_days=30)
-
-
-@pytest.fixture
-def engine(db_url: str) -> Iterator[Engine]:
-    eng = make_engine(db_url)
-    migrate(eng)
-    yield eng
-    eng.dispose()
 
 
 @pytest.fixture(scope="module")

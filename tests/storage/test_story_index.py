@@ -2,25 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
-import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from storage import story_index
-from storage.db import make_engine, migrate
 from storage.models import Article, Story, StoryKey
-
-
-@pytest.fixture
-def engine(db_url: str) -> Iterator[Engine]:
-    """A migrated database on the backend under test (SQLite, and PostgreSQL where it runs)."""
-    eng = make_engine(db_url)
-    migrate(eng)
-    yield eng
-    eng.dispose()
 
 
 def test_term_statistics_follow_stored_features(engine: Engine) -> None:
