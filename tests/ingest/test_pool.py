@@ -80,3 +80,32 @@ def test_workers_start_under_a_main_module_that_must_not_be_imported_again(
         check=True,
     )
     assert out.stdout.split() == ["ProcessPoolExecutor", "False"], out.stderr[-2000:]
+
+
+def test_workers_fork_with_the_date_parser_loaded(tmp_path: Path) -> None:
+    # htmldate's fallback parser loads dateparser's 205 locales at the first date
+    # string none of them reads (1.6 s of CPU); the fork server does that once, so
+    # a worker starts with all of them in and never loads one itself
+    script = (
+        "import sys\n"
+        f"sys.path.insert(0, {str(ROOT)!r})\n"
+        "from pipeline.config import Settings\n"
+        "from pipeline.enrich.toolkit import Toolkit\n"
+        "from pipeline.ingest.pool import started_pool\n"
+        "from tests.support.pool_probe import loaded_date_locales\n"
+        "kit = Toolkit.load(Settings.from_env({'NEWSMON_HOME': sys.argv[1]}))\n"
+        "pool = started_pool(kit, 2)\n"
+        "print(loaded_date_locales(), pool.submit(loaded_date_locales).result())\n"
+        "pool.shutdown()\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script, str(tmp_path / "home")],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
+    here, worker = map(int, out.stdout.split())
+    # the ingest process itself never parsed a date; the worker has every locale
+    assert here == 0 and worker >= 200, out.stderr[-2000:]
