@@ -26,7 +26,7 @@ tests/fixtures/dedup. Procedure (docs/dedup.md, "How thresholds are chosen"):
    prefers two stories for one event over one story for two), averaged over
    the busy day and the week.
 
-Run: .venv/bin/python scripts/story_cv.py [--top N]
+Run: .venv/bin/python scripts/story_cv.py [--top N] [--beta B]  (B: the objective's F-beta, 0.5)
 """
 
 from __future__ import annotations
@@ -304,9 +304,12 @@ def semeval_agreement(params: sp.StoryParams) -> dict[str, float]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    global BETA  # one objective for the whole run; the scorers read it
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--top", type=int, default=5, help="best settings to list")
+    ap.add_argument("--beta", type=float, default=BETA, help="F-beta of the objective")
     args = ap.parse_args(argv)
+    BETA = args.beta
     fx = sd.fixture()
     gold = {a["id"]: a["event"] for a in fx["articles"]}
     amb = [(x["events"][0], x["events"][1]) for x in fx["ambiguous"]]
