@@ -83,7 +83,7 @@ def enrich_article(
         session.add(article)
         session.flush()
         fp = pre.fingerprint if pre else None
-        verdict = find_duplicate(session, article, fp)
+        verdict = find_duplicate(session, article, fp, pre.band_keys if pre else None)
         article.duplicate_of = verdict.of
         article.duplicate_kind = verdict.kind
         article.duplicate_evidence = dict(verdict.evidence) if verdict.kind else None
