@@ -7,12 +7,14 @@ second run, or a concurrent one, finds the row instead of adding another.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime
 from typing import Any, Protocol
 
-from sqlalchemy import func, or_, text
+from sqlalchemy import bindparam, func, or_, text
 from sqlmodel import Session, col, delete, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from pipeline.errors import UsageError
 from storage.models import (
@@ -180,27 +182,38 @@ def due_entries(
 
 def article_by_url(session: Session, url: str) -> Article | None:
     """The article stored under exactly this URL, if any."""
-    return session.exec(select(Article).where(Article.url == url)).first()
+    return session.exec(_article_stmt("url", False), params={"value": url}).first()
 
 
 def earliest_by_canonical(
     session: Session, canonical_url: str, exclude: int | None
 ) -> Article | None:
     """The earliest known article (seeds first) with this canonical URL, other than ``exclude``."""
-    stmt = select(Article).where(Article.canonical_url == canonical_url)
-    if exclude is not None:
-        stmt = stmt.where(Article.id != exclude)
-    return session.exec(stmt.order_by(*_earliest_order()).limit(1)).first()
+    stmt = _article_stmt("canonical_url", exclude is not None)
+    return session.exec(stmt, params={"value": canonical_url, "exclude": exclude}).first()
 
 
 def earliest_by_text_hash(session: Session, text_hash: str, exclude: int | None) -> Article | None:
     """The earliest known article (seeds first) with this text hash, other than ``exclude``."""
     if not text_hash:
         return None
-    stmt = select(Article).where(Article.text_hash == text_hash)
-    if exclude is not None:
-        stmt = stmt.where(Article.id != exclude)
-    return session.exec(stmt.order_by(*_earliest_order()).limit(1)).first()
+    stmt = _article_stmt("text_hash", exclude is not None)
+    return session.exec(stmt, params={"value": text_hash, "exclude": exclude}).first()
+
+
+@functools.cache
+def _article_stmt(column: str, excluding: bool) -> SelectOfScalar[Article]:
+    """The article with ``column`` = :value (the earliest, other than :exclude, unless by URL).
+
+    Built once: building the statement cost twice as much as running it (each page
+    looks up three).
+    """
+    stmt = select(Article).where(getattr(Article, column) == bindparam("value"))
+    if excluding:
+        stmt = stmt.where(Article.id != bindparam("exclude"))
+    if column == "url":  # unique
+        return stmt
+    return stmt.order_by(*_earliest_order()).limit(1)
 
 
 def _earliest_order() -> tuple[Any, ...]:
