@@ -26,7 +26,7 @@ from storage.models import (
     Feed,
     Mention,
 )
-from storage.upsert import insert_ignore, insert_ignore_many
+from storage.upsert import insert_ignore, insert_ignore_many, insert_skipping
 
 
 class FeedSpec(Protocol):
@@ -264,9 +264,7 @@ def sync_actors(session: Session, actors: Iterable[ActorSpec]) -> int:
         for a in actors
     }
     if wanted:
-        stored = {
-            row.id: row for row in session.exec(select(Actor).where(col(Actor.id).in_(wanted)))
-        }
+        stored = {row.id: row for row in session.exec(_ACTORS, params={"ids": list(wanted)})}
         insert_ignore_many(
             session, Actor, [wanted[k] for k in sorted(wanted) if k not in stored], ["id"]
         )
@@ -284,11 +282,24 @@ def replace_mentions(
     session: Session, article_id: int, mentions: Iterable[Mapping[str, Any]]
 ) -> int:
     """Replace an article's actor mentions with ``mentions``; returns how many were given."""
-    session.execute(delete(Mention).where(col(Mention.article_id) == article_id))
+    # mention rows are written by Core statements only (the session never holds one), so
+    # these go to the session's connection: no autoflush, no ORM bookkeeping per statement
+    conn = session.connection()
+    conn.execute(_DELETE_MENTIONS, {"article_id": article_id})
     rows = [{"article_id": article_id, **m} for m in mentions]
-    # one executemany, not a compiled INSERT per mention
-    insert_ignore_many(session, Mention, rows, ["article_id", "actor_id", "start"])
+    if rows:
+        # one executemany, not a compiled INSERT per mention
+        keys = ("article_id", "actor_id", "start")
+        conn.execute(insert_skipping(conn.dialect.name, Mention, keys), rows)
     return len(rows)
+
+
+# built once: building a statement cost about as much as running it
+_ACTORS = select(Actor).where(col(Actor.id).in_(bindparam("ids", expanding=True)))
+_MENTION_TABLE: Any = Mention.__table__  # type: ignore[attr-defined]
+_DELETE_MENTIONS = delete(_MENTION_TABLE).where(
+    _MENTION_TABLE.c.article_id == bindparam("article_id")
+)
 
 
 def record_candidates(

@@ -7,6 +7,7 @@ instead of failing on the key.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -40,8 +41,13 @@ def insert_ignore_many(
 
 def _insert_skipping(session: Session, model: type[SQLModel], keys: Sequence[str]) -> Any:
     """The dialect's INSERT into ``model``'s table that skips rows whose ``keys`` exist."""
+    return insert_skipping(session.get_bind().dialect.name, model, tuple(keys))
+
+
+@functools.cache
+def insert_skipping(dialect: str, model: type[SQLModel], keys: tuple[str, ...]) -> Any:
+    """``_insert_skipping``'s statement, built once per table (statements are immutable)."""
     table = model.__table__  # type: ignore[attr-defined]
-    dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
         return postgresql.insert(table).on_conflict_do_nothing(index_elements=keys)
     if dialect == "sqlite":
