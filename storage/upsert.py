@@ -19,12 +19,19 @@ def insert_ignore(
     session: Session, model: type[SQLModel], values: Mapping[str, Any], keys: Sequence[str]
 ) -> bool:
     """Insert a row unless one with the same natural key exists. True if inserted."""
-    table = model.__table__  # type: ignore[attr-defined]
-    stmt = _insert_skipping(session, model, keys).values(**values)
+    stmt = _returning_key(session.get_bind().dialect.name, model, tuple(keys))
+    # the values as parameters of one prebuilt statement, not a statement built per row
+    # (feed polling inserts every link it sees; building cost more than the insert)
+    result = session.execute(stmt, dict(values))
+    return result.first() is not None
+
+
+@functools.cache
+def _returning_key(dialect: str, model: type[SQLModel], keys: tuple[str, ...]) -> Any:
     # RETURNING tells inserted from skipped on both dialects (rowcount is -1
     # on PostgreSQL once SQLAlchemy adds an implicit RETURNING).
-    result = session.execute(stmt.returning(*table.primary_key.columns))
-    return result.first() is not None
+    table = model.__table__  # type: ignore[attr-defined]
+    return insert_skipping(dialect, model, keys).returning(*table.primary_key.columns)
 
 
 def insert_ignore_many(
