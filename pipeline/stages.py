@@ -170,6 +170,7 @@ def _toolkit(settings: Settings) -> Toolkit:
 
 def process_pending(settings: Settings, *, now: datetime | None = None) -> StageReport:
     """Retry page fetches that failed or were left over by an interrupted run."""
+    from pipeline.ops.startup import long_lived
     from storage import queue
 
     started = _now(now)
@@ -178,9 +179,11 @@ def process_pending(settings: Settings, *, now: datetime | None = None) -> Stage
         with session_scope(engine) as session:
             due_pages = queue.open_count(session, started, due_only=True)
         if due_pages:
-            from pipeline.ingest.stream import run_pass
+            with long_lived():
+                from pipeline.ingest.stream import run_pass
 
-            run_pass(engine, _toolkit(settings), started, report)
+                kit = _toolkit(settings)
+            run_pass(engine, kit, started, report)
         return _save_run(engine, report, started)
 
 
