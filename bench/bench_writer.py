@@ -9,7 +9,8 @@ stream.WRITE_BATCH) with a fixed clock, so two runs store the same rows.
 Prints process CPU per page of each half (``time.process_time``, this process
 only: no network, no pool). ``--dump FILE`` writes every stored row of the
 tables ingest writes (ids included, JSON), to compare the output of two
-versions with ``cmp``. ``--phase prepare --pickle F`` / ``--phase store --pickle F``
+versions with ``cmp`` (``--database-url`` runs it on another database, e.g. a fresh
+PostgreSQL schema). ``--phase prepare --pickle F`` / ``--phase store --pickle F``
 split the halves, so each can be run alone under
 ``valgrind --tool=callgrind`` (less a run with ``--pages 0`` for the set-up).
 Asserts nothing.
@@ -21,7 +22,6 @@ from __future__ import annotations
 import argparse
 import json
 import pickle
-import sqlite3
 import sys
 import tempfile
 import time
@@ -67,8 +67,11 @@ class _FixedClock(stream._Stream):
         return self.now
 
 
-def _setup(home: Path, n: int) -> tuple[Settings, Toolkit, list[Entry]]:
-    settings = Settings.from_env({"NEWSMON_HOME": str(home)})
+def _setup(home: Path, n: int, url: str | None = None) -> tuple[Settings, Toolkit, list[Entry]]:
+    env = {"NEWSMON_HOME": str(home)}
+    if url is not None:
+        env["NEWSMON_DATABASE_URL"] = url
+    settings = Settings.from_env(env)
     stages.init(settings)
     kit = Toolkit.load(settings)
     bodies = [page.html() for page in snippet_pages(default_root())]
@@ -119,16 +122,17 @@ def store(
     engine.dispose()
 
 
-def dump(home: Path, out: Path) -> None:
+def dump(settings: Settings, out: Path) -> None:
     rows: dict[str, list[list[object]]] = {}
-    with sqlite3.connect(home / "newsmon.db") as conn:
+    engine = make_engine(settings.database_url)
+    with engine.connect() as conn:
         for table in TABLES:
-            try:
-                cur = conn.execute(f"SELECT * FROM {table} ORDER BY 1, 2")
-            except sqlite3.OperationalError:
-                continue
-            cols = [d[0] for d in cur.description]
+            # story_features has one key column (and PostgreSQL cannot order by JSON)
+            order = "1" if table == "story_features" else "1, 2"
+            cur = conn.exec_driver_sql(f"SELECT * FROM {table} ORDER BY {order}")
+            cols = list(cur.keys())
             rows[table] = [cols] + [[comparable(v) for v in row] for row in cur]
+    engine.dispose()
     # seeds are stored at init with the real clock
     art = rows["article"]
     seed, *clocked = (art[0].index(c) for c in ("is_seed", "enriched_at", "fetched_at"))
@@ -145,9 +149,12 @@ def main() -> None:
     parser.add_argument("--dump", type=Path)
     parser.add_argument("--phase", choices=("both", "prepare", "store"), default="both")
     parser.add_argument("--pickle", type=Path)
+    parser.add_argument(
+        "--database-url", help="an empty database (e.g. a fresh PostgreSQL schema); default SQLite"
+    )
     args = parser.parse_args()
     home = Path(tempfile.mkdtemp(prefix="bench-writer-"))
-    settings, kit, entries = _setup(home, args.pages)
+    settings, kit, entries = _setup(home, args.pages, args.database_url)
     n = max(args.pages, 1)
     if args.phase == "store":
         assert args.pickle is not None
@@ -163,7 +170,7 @@ def main() -> None:
         store(settings, kit, entries, prepared)
         print(f"store (writer):   {(time.process_time() - t) / n * 1000:6.2f} ms CPU/page")
     if args.dump is not None:
-        dump(home, args.dump)
+        dump(settings, args.dump)
 
 
 if __name__ == "__main__":

@@ -17,7 +17,8 @@ Follow one article from feed to email by the folder names::
                                     pages: claims, fairness, spool, pool), work (the pool's job),
                                     store (a page and its enrichment in one transaction),
                                     backfill (news sitemaps)
-    ops/      the monitor itself    doctor (health checks), dirs, hostname (Celery workers)
+    ops/      the monitor itself    doctor (health checks), dirs, hostname (Celery workers),
+                                    startup (no garbage collection while loading)
     cli/      the newsmon command   main, feeds
 
 At the top, shared by all of them: ``config`` (one frozen Settings, passed down; nothing

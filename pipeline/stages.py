@@ -105,6 +105,7 @@ def ingest(
     # parsers, the extractor and numpy come in once something is due.
     from pipeline.feeds.feedlist import load_feed_list
     from pipeline.ingest.due import due_feeds, why_no_feed_due
+    from pipeline.ops.startup import long_lived
     from storage import queue, repo
 
     if shards < 1 or not 0 <= shard < shards:
@@ -113,7 +114,8 @@ def ingest(
     report = StageReport("ingest" if shards == 1 else f"ingest[{shard}/{shards}]")
     # loaded even for an empty pass: a broken actor file must fail every run
     # loudly, before the database; from the compiled cache it costs milliseconds
-    kit = _toolkit(settings)
+    with long_lived():
+        kit = _toolkit(settings)
     with _engine(settings) as engine:
         if sync_feeds if sync_feeds is not None else shards == 1:
             sources = load_feed_list(settings.feeds_path)
@@ -126,9 +128,10 @@ def ingest(
                 report.notes.append(why_no_feed_due(session, started, shard, shards))
         if not jobs and not due_pages:
             return _save_run(engine, report, started)
-        from pipeline.ingest.poll import poll_feeds
-        from pipeline.ingest.pool import HostShare
-        from pipeline.ingest.stream import run_pass
+        with long_lived():
+            from pipeline.ingest.poll import poll_feeds
+            from pipeline.ingest.pool import HostShare
+            from pipeline.ingest.stream import run_pass
 
         # registered before polling: shards started together all count each other
         # by the time the first of them starts its CPU pool
@@ -167,6 +170,7 @@ def _toolkit(settings: Settings) -> Toolkit:
 
 def process_pending(settings: Settings, *, now: datetime | None = None) -> StageReport:
     """Retry page fetches that failed or were left over by an interrupted run."""
+    from pipeline.ops.startup import long_lived
     from storage import queue
 
     started = _now(now)
@@ -175,9 +179,11 @@ def process_pending(settings: Settings, *, now: datetime | None = None) -> Stage
         with session_scope(engine) as session:
             due_pages = queue.open_count(session, started, due_only=True)
         if due_pages:
-            from pipeline.ingest.stream import run_pass
+            with long_lived():
+                from pipeline.ingest.stream import run_pass
 
-            run_pass(engine, _toolkit(settings), started, report)
+                kit = _toolkit(settings)
+            run_pass(engine, kit, started, report)
         return _save_run(engine, report, started)
 
 

@@ -7,12 +7,14 @@ second run, or a concurrent one, finds the row instead of adding another.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime
 from typing import Any, Protocol
 
-from sqlalchemy import func, or_, text
+from sqlalchemy import bindparam, func, or_, text
 from sqlmodel import Session, col, delete, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from pipeline.errors import UsageError
 from storage.models import (
@@ -24,7 +26,7 @@ from storage.models import (
     Feed,
     Mention,
 )
-from storage.upsert import insert_ignore, insert_ignore_many
+from storage.upsert import insert_ignore, insert_ignore_many, insert_skipping
 
 
 class FeedSpec(Protocol):
@@ -180,27 +182,38 @@ def due_entries(
 
 def article_by_url(session: Session, url: str) -> Article | None:
     """The article stored under exactly this URL, if any."""
-    return session.exec(select(Article).where(Article.url == url)).first()
+    return session.exec(_article_stmt("url", False), params={"value": url}).first()
 
 
 def earliest_by_canonical(
     session: Session, canonical_url: str, exclude: int | None
 ) -> Article | None:
     """The earliest known article (seeds first) with this canonical URL, other than ``exclude``."""
-    stmt = select(Article).where(Article.canonical_url == canonical_url)
-    if exclude is not None:
-        stmt = stmt.where(Article.id != exclude)
-    return session.exec(stmt.order_by(*_earliest_order()).limit(1)).first()
+    stmt = _article_stmt("canonical_url", exclude is not None)
+    return session.exec(stmt, params={"value": canonical_url, "exclude": exclude}).first()
 
 
 def earliest_by_text_hash(session: Session, text_hash: str, exclude: int | None) -> Article | None:
     """The earliest known article (seeds first) with this text hash, other than ``exclude``."""
     if not text_hash:
         return None
-    stmt = select(Article).where(Article.text_hash == text_hash)
-    if exclude is not None:
-        stmt = stmt.where(Article.id != exclude)
-    return session.exec(stmt.order_by(*_earliest_order()).limit(1)).first()
+    stmt = _article_stmt("text_hash", exclude is not None)
+    return session.exec(stmt, params={"value": text_hash, "exclude": exclude}).first()
+
+
+@functools.cache
+def _article_stmt(column: str, excluding: bool) -> SelectOfScalar[Article]:
+    """The article with ``column`` = :value (the earliest, other than :exclude, unless by URL).
+
+    Built once: building the statement cost twice as much as running it (each page
+    looks up three).
+    """
+    stmt = select(Article).where(getattr(Article, column) == bindparam("value"))
+    if excluding:
+        stmt = stmt.where(Article.id != bindparam("exclude"))
+    if column == "url":  # unique
+        return stmt
+    return stmt.order_by(*_earliest_order()).limit(1)
 
 
 def _earliest_order() -> tuple[Any, ...]:
@@ -251,9 +264,7 @@ def sync_actors(session: Session, actors: Iterable[ActorSpec]) -> int:
         for a in actors
     }
     if wanted:
-        stored = {
-            row.id: row for row in session.exec(select(Actor).where(col(Actor.id).in_(wanted)))
-        }
+        stored = {row.id: row for row in session.exec(_ACTORS, params={"ids": list(wanted)})}
         insert_ignore_many(
             session, Actor, [wanted[k] for k in sorted(wanted) if k not in stored], ["id"]
         )
@@ -271,11 +282,24 @@ def replace_mentions(
     session: Session, article_id: int, mentions: Iterable[Mapping[str, Any]]
 ) -> int:
     """Replace an article's actor mentions with ``mentions``; returns how many were given."""
-    session.execute(delete(Mention).where(col(Mention.article_id) == article_id))
+    # mention rows are written by Core statements only (the session never holds one), so
+    # these go to the session's connection: no autoflush, no ORM bookkeeping per statement
+    conn = session.connection()
+    conn.execute(_DELETE_MENTIONS, {"article_id": article_id})
     rows = [{"article_id": article_id, **m} for m in mentions]
-    # one executemany, not a compiled INSERT per mention
-    insert_ignore_many(session, Mention, rows, ["article_id", "actor_id", "start"])
+    if rows:
+        # one executemany, not a compiled INSERT per mention
+        keys = ("article_id", "actor_id", "start")
+        conn.execute(insert_skipping(conn.dialect.name, Mention, keys), rows)
     return len(rows)
+
+
+# built once: building a statement cost about as much as running it
+_ACTORS = select(Actor).where(col(Actor.id).in_(bindparam("ids", expanding=True)))
+_MENTION_TABLE: Any = Mention.__table__  # type: ignore[attr-defined]
+_DELETE_MENTIONS = delete(_MENTION_TABLE).where(
+    _MENTION_TABLE.c.article_id == bindparam("article_id")
+)
 
 
 def record_candidates(

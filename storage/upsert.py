@@ -7,6 +7,7 @@ instead of failing on the key.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -18,12 +19,19 @@ def insert_ignore(
     session: Session, model: type[SQLModel], values: Mapping[str, Any], keys: Sequence[str]
 ) -> bool:
     """Insert a row unless one with the same natural key exists. True if inserted."""
-    table = model.__table__  # type: ignore[attr-defined]
-    stmt = _insert_skipping(session, model, keys).values(**values)
+    stmt = _returning_key(session.get_bind().dialect.name, model, tuple(keys))
+    # the values as parameters of one prebuilt statement, not a statement built per row
+    # (feed polling inserts every link it sees; building cost more than the insert)
+    result = session.execute(stmt, dict(values))
+    return result.first() is not None
+
+
+@functools.cache
+def _returning_key(dialect: str, model: type[SQLModel], keys: tuple[str, ...]) -> Any:
     # RETURNING tells inserted from skipped on both dialects (rowcount is -1
     # on PostgreSQL once SQLAlchemy adds an implicit RETURNING).
-    result = session.execute(stmt.returning(*table.primary_key.columns))
-    return result.first() is not None
+    table = model.__table__  # type: ignore[attr-defined]
+    return insert_skipping(dialect, model, keys).returning(*table.primary_key.columns)
 
 
 def insert_ignore_many(
@@ -40,8 +48,13 @@ def insert_ignore_many(
 
 def _insert_skipping(session: Session, model: type[SQLModel], keys: Sequence[str]) -> Any:
     """The dialect's INSERT into ``model``'s table that skips rows whose ``keys`` exist."""
+    return insert_skipping(session.get_bind().dialect.name, model, tuple(keys))
+
+
+@functools.cache
+def insert_skipping(dialect: str, model: type[SQLModel], keys: tuple[str, ...]) -> Any:
+    """``_insert_skipping``'s statement, built once per table (statements are immutable)."""
     table = model.__table__  # type: ignore[attr-defined]
-    dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
         return postgresql.insert(table).on_conflict_do_nothing(index_elements=keys)
     if dialect == "sqlite":

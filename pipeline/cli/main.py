@@ -153,7 +153,10 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
-    from pipeline import stages
+    from pipeline.ops.startup import long_lived
+
+    with long_lived():
+        from pipeline import stages
 
     if args.command == "init":
         report = stages.init(settings)

@@ -35,6 +35,8 @@ class Verdict:
 
 
 NOT_A_DUPLICATE = Verdict(None, None, {})
+#: The content hash of a text with no words (nothing to be an exact duplicate of).
+_NO_WORDS = dedup.content_hash("")
 
 
 def _order_key(a: Article) -> tuple[bool, datetime, int]:
@@ -53,15 +55,21 @@ def _eligible_root(session: Session, article: Article, match: Article | None) ->
 
 
 def find_duplicate(
-    session: Session, article: Article, fp: dedup.TextFingerprint | None = None
+    session: Session,
+    article: Article,
+    fp: dedup.TextFingerprint | None = None,
+    keys: Sequence[int] | None = None,
 ) -> Verdict:
     """Compare a flushed article with the seeds and all stored articles.
+
+    ``fp`` is the fingerprint of the article's text when already computed (a pool
+    worker's analysis), ``keys`` its band keys.
 
     When the stored match is a later version than ``article`` (a copy fetched
     before its original), the verdict says "not a duplicate" and names the
     stored root in ``supersedes``; ``adopt`` then makes ``article`` the root.
     """
-    verdict = _find(session, article, fp)
+    verdict = _find(session, article, fp, keys)
     if verdict.of is None or article.is_seed:
         return verdict
     root = session.get(Article, verdict.of)
@@ -110,7 +118,12 @@ def relation(original: Article, copy: Article) -> tuple[DuplicateKind, dict[str,
     }
 
 
-def _find(session: Session, article: Article, fp: dedup.TextFingerprint | None) -> Verdict:
+def _find(
+    session: Session,
+    article: Article,
+    fp: dedup.TextFingerprint | None,
+    keys: Sequence[int] | None,
+) -> Verdict:
     if article.canonical_url:
         match = repo.earliest_by_canonical(session, article.canonical_url, article.id)
         root = _eligible_root(session, article, match)
@@ -121,25 +134,33 @@ def _find(session: Session, article: Article, fp: dedup.TextFingerprint | None) 
                 {"canonical_url": article.canonical_url, "matched": match.id},
             )
     text_hash = article.text_hash or (dedup.content_hash(article.text) if article.text else "")
-    if text_hash and dedup.normalize_text(article.text):
+    # the hash is of the normalised text: it says whether that has any words, without
+    # normalising the text again
+    if text_hash and text_hash != _NO_WORDS:
         match = repo.earliest_by_text_hash(session, text_hash, article.id)
         root = _eligible_root(session, article, match)
         if root is not None and match is not None:
             return Verdict(
                 DuplicateKind.EXACT, root.id, {"text_hash": text_hash, "matched": match.id}
             )
-    return _near_duplicate(session, article, fp)
+    return _near_duplicate(session, article, fp, keys)
 
 
 def _near_duplicate(
-    session: Session, article: Article, fp: dedup.TextFingerprint | None
+    session: Session,
+    article: Article,
+    fp: dedup.TextFingerprint | None,
+    keys: Sequence[int] | None,
 ) -> Verdict:
     # a fingerprint computed by a pool worker from this same text, or computed here
-    fp = fp or dedup.fingerprint(article.text)
+    if fp is None:
+        fp, keys = dedup.fingerprint(article.text), None
     if fp.shingles < dedup.MIN_SHINGLES:
         return NOT_A_DUPLICATE
+    if keys is None:
+        keys = dedup.band_keys(fp)
     best: tuple[tuple[bool, datetime, int], Article, dict[str, object]] | None = None
-    for cand in neardup.candidates(session, dedup.band_keys(fp), exclude=article.id):
+    for cand in neardup.candidates(session, keys, exclude=article.id):
         match = dedup.compare(fp, dedup.TextFingerprint(cand.signature, cand.shingles))
         if not match.is_duplicate:
             continue

@@ -53,14 +53,13 @@ def enrich_article(
     steps: Iterable[str] = ALL_STEPS,
     pre: Analysis | None = None,
 ) -> EnrichOutcome:
-    """Run the enrichment steps on a flushed article (it has an id).
+    """Run the enrichment steps on an article (a new one is inserted here).
 
     Each step overwrites its own fields, so a re-run gives what a fresh ingest would.
     ``pre`` is the text-only part computed elsewhere (a pool worker); it is used only
     if it was made of this very title and text.
     """
     wanted = set(steps)
-    assert article.id is not None
     # A page that never arrived is kept from its feed's two-line summary: that is no text
     # to call a copy of anything, nor to join or seed a story with (shown as a teaser).
     if is_teaser(article):
@@ -76,6 +75,14 @@ def enrich_article(
         article.relevance_score = round(rel.score, 3)
         article.relevant = rel.relevant
         article.relevance_evidence = [dict(e) for e in rel.evidence]
+    # a caller's error undoes the whole transaction, so the time can be set up front:
+    # a new article is then inserted with it (and the fields above) in one statement,
+    # instead of inserted, updated and updated again
+    article.enriched_at = now
+    if article.id is None:
+        session.add(article)
+        session.flush()
+    assert article.id is not None
     if "dedup" in wanted or "stories" in wanted:
         # other workers' duplicate/story decisions must see this one (and v.v.)
         repo.serialize_enrichment(session)
@@ -83,7 +90,7 @@ def enrich_article(
         session.add(article)
         session.flush()
         fp = pre.fingerprint if pre else None
-        verdict = find_duplicate(session, article, fp)
+        verdict = find_duplicate(session, article, fp, pre.band_keys if pre else None)
         article.duplicate_of = verdict.of
         article.duplicate_kind = verdict.kind
         article.duplicate_evidence = dict(verdict.evidence) if verdict.kind else None
@@ -121,7 +128,6 @@ def enrich_article(
             if article.relevant or article.duplicate_of is not None
             else None
         )
-    article.enriched_at = now
     session.add(article)
     return EnrichOutcome(
         relevant=bool(article.relevant),

@@ -89,8 +89,8 @@ def store_page(
         article.source = outlet or urlsplit(url).hostname
         report.add("pages_feed_only")
     article.feed_summary = row.summary
+    # inserted (a new one) by enrich_article, once its own fields are set
     session.add(article)
-    session.flush()
     outcome = enrich_article(session, article, kit, now, pre=page.analysis)
     row.status = EntryStatus.DONE
     row.article_id = article.id
