@@ -1,6 +1,7 @@
 """Online story assignment over the database: which event an article reports.
 
-A duplicate shares its original's story. Any other article is scored against
+A duplicate shares its original's story (an original off the beat has none, and
+its copies open none for it). Any other article is scored against
 the stored representations (pipeline.enrich.story_profile) of the candidate
 stories that the SQL index (storage/story_index.py) returns for its most
 distinctive keys, and joins the best one that it fits as a whole; otherwise
@@ -135,7 +136,12 @@ def assign_story(
     when = when_of(article)
     if article.duplicate_of is not None:
         root = repo.original_of(session, article)
-        if root.id != article.id:
+        if root.id != article.id and root.story_id is None and not root.relevant:
+            # an original off the beat has no story, and its copy must not open one
+            # for it; a copy that is itself about Korea is scored on its own text
+            if not article.relevant:
+                return None
+        elif root.id != article.id:
             story_id = root.story_id or assign_story(session, root, rules=rules)
             story_id = live_story(session, story_id)
             article.story_id = story_id

@@ -9,7 +9,7 @@ from sqlmodel import Session, select
 from pipeline.config import SEEDS_DIR, Settings
 from pipeline.enrich.steps import Toolkit, enrich_article
 from storage.db import make_engine, migrate, session_scope
-from storage.models import Article
+from storage.models import Article, Story
 
 NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 
@@ -65,3 +65,38 @@ def test_an_original_fetched_after_its_copies_becomes_their_root(settings: Setti
     # one family, one story
     assert rows[original].story_id is not None
     assert rows[copy_1].story_id == rows[original].story_id
+
+
+def test_copies_of_an_article_off_the_beat_open_no_story(settings: Settings) -> None:
+    # Stories are the digest's unit for the beat: an article that is not about Korea
+    # gets none, and neither does it when a second outlet republishes it (the copy
+    # used to open a story for its irrelevant original, with features and index keys)
+    engine = make_engine(settings.database_url)
+    migrate(engine)
+    engine.dispose()
+    kit = Toolkit.load(settings)
+    text = "\n".join(
+        [
+            "Der Stadtrat von Freiburg hat am Dienstag den neuen Radwegeplan beschlossen.",
+            "Bis 2030 sollen 40 Kilometer geschützte Radwege entstehen, vor allem im Osten.",
+            "Die Opposition kritisierte die Kosten von 25 Millionen Euro als zu hoch.",
+            "Der Bürgermeister verwies auf Zuschüsse des Landes Baden-Württemberg.",
+            "Anwohner der Habsburgerstraße fürchten den Wegfall von Parkplätzen.",
+            "Die ersten Abschnitte sollen im kommenden Frühjahr gebaut werden.",
+        ]
+    )
+    first = _store(
+        settings, kit, "https://a.example/rad", text, datetime(2025, 10, 27, 6, tzinfo=UTC)
+    )
+    copy = _store(
+        settings, kit, "https://b.example/rad", text, datetime(2025, 10, 27, 9, tzinfo=UTC)
+    )
+
+    engine = make_engine(settings.database_url)
+    with Session(engine) as s:
+        rows = {a.id: a for a in s.exec(select(Article))}
+        stories = s.exec(select(Story)).all()
+    engine.dispose()
+    assert not rows[first].relevant and rows[copy].duplicate_of == first
+    assert rows[first].story_id is None and rows[copy].story_id is None
+    assert stories == []
