@@ -145,3 +145,11 @@ def test_story_id_agreement_on_semeval_pairs(tmp_path: Path) -> None:
     # setting (docs/dedup.md, round 4; round 3 0.778); below the 0.90
     assert sum(total) / len(total) >= 0.8
     assert len(set(story.values())) > 10  # no runaway merging into a few giant stories
+
+
+def test_lexicon_phrases_match_whole_words_only() -> None:
+    # the lexicon's alternation shares one word-boundary test: a phrase never matches
+    # inside a word ("us" in "status", "atom" in "Phantom"), and does at a word's start
+    folded = stories._fold("Campus-Status der US-Armee, Atomtests in Nordkoreas Bergen. Phantom")
+    assert "campus-status" in folded and "phantom" in folded
+    assert folded.count("xusa") == 1 and "xnuclear" in folded and "xnorthkorea" in folded
