@@ -33,11 +33,24 @@ def _store(cfg: Settings, kit: Toolkit, url: str, text: str, published: datetime
     return article_id
 
 
-def test_an_original_fetched_after_its_copies_becomes_their_root(settings: Settings) -> None:
+def _migrated_kit(settings: Settings) -> Toolkit:
     engine = make_engine(settings.database_url)
     migrate(engine)
     engine.dispose()
-    kit = Toolkit.load(settings)
+    return Toolkit.load(settings)
+
+
+def _rows(settings: Settings) -> tuple[dict[int | None, Article], list[Story]]:
+    engine = make_engine(settings.database_url)
+    with Session(engine) as s:
+        rows = {a.id: a for a in s.exec(select(Article))}
+        stories = list(s.exec(select(Story)))
+    engine.dispose()
+    return rows, stories
+
+
+def test_an_original_fetched_after_its_copies_becomes_their_root(settings: Settings) -> None:
+    kit = _migrated_kit(settings)
     text = _wire_text()
     paragraphs = text.split("\n")
     local_copy = "Eilmeldung aus der Redaktion.\n" + "\n".join(paragraphs[:-1])
@@ -52,10 +65,7 @@ def test_an_original_fetched_after_its_copies_becomes_their_root(settings: Setti
         settings, kit, "https://a.example/0", text, datetime(2025, 10, 27, 6, tzinfo=UTC)
     )
 
-    engine = make_engine(settings.database_url)
-    with Session(engine) as s:
-        rows = {a.id: a for a in s.exec(select(Article))}
-    engine.dispose()
+    rows, _ = _rows(settings)
     assert rows[original].duplicate_of is None
     assert rows[copy_1].duplicate_of == original and rows[copy_1].duplicate_kind == "near"
     assert rows[copy_1].duplicate_evidence and rows[copy_1].duplicate_evidence.get(
@@ -71,10 +81,7 @@ def test_copies_of_an_article_off_the_beat_open_no_story(settings: Settings) -> 
     # Stories are the digest's unit for the beat: an article that is not about Korea
     # gets none, and neither does it when a second outlet republishes it (the copy
     # used to open a story for its irrelevant original, with features and index keys)
-    engine = make_engine(settings.database_url)
-    migrate(engine)
-    engine.dispose()
-    kit = Toolkit.load(settings)
+    kit = _migrated_kit(settings)
     text = "\n".join(
         [
             "Der Stadtrat von Freiburg hat am Dienstag den neuen Radwegeplan beschlossen.",
@@ -92,11 +99,7 @@ def test_copies_of_an_article_off_the_beat_open_no_story(settings: Settings) -> 
         settings, kit, "https://b.example/rad", text, datetime(2025, 10, 27, 9, tzinfo=UTC)
     )
 
-    engine = make_engine(settings.database_url)
-    with Session(engine) as s:
-        rows = {a.id: a for a in s.exec(select(Article))}
-        stories = s.exec(select(Story)).all()
-    engine.dispose()
+    rows, stories = _rows(settings)
     assert not rows[first].relevant and rows[copy].duplicate_of == first
     assert rows[first].story_id is None and rows[copy].story_id is None
     assert stories == []
