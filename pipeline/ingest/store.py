@@ -21,7 +21,7 @@ from pipeline.enrich.analysis import Analysis
 from pipeline.enrich.steps import Toolkit, enrich_article
 from pipeline.errors import HostBackoff, NewsmonError
 from pipeline.pages.articles import apply_extraction
-from pipeline.pages.extract import Extracted
+from pipeline.pages.extracted import Extracted
 from pipeline.report import StageReport
 from storage import repo
 from storage.models import Article, Entry

@@ -28,7 +28,7 @@ from pipeline.enrich.analysis import Analysis, analyse
 from pipeline.enrich.toolkit import Toolkit
 from pipeline.errors import ExtractionError
 from pipeline.pages import spool
-from pipeline.pages.extract import Extracted, extract_article
+from pipeline.pages.extracted import Extracted
 
 log = logging.getLogger(__name__)
 
@@ -118,6 +118,11 @@ def prepare(job: PageJob, kit: Toolkit) -> Prepared:
     if loaded is None:
         return Prepared(job.entry_id, "", None, None, None, ExtractionError("spooled body lost"))
     url, body = loaded
+    # imported here, not at the top: the ingesting process imports this module for the
+    # pool's entry point and job types but extracts nothing itself when the pool has
+    # worker processes (which import the extractor in the fork server's preload)
+    from pipeline.pages.extract import extract_article
+
     try:
         extracted = extract_article(
             body,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from pipeline.net.urls import normalize_url
-from pipeline.pages.extract import Extracted
+from pipeline.pages.extracted import Extracted
 from storage.models import Article
 
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import html as html_lib
 import re
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -25,6 +24,7 @@ from pipeline.errors import ExtractionError
 from pipeline.pages.boilerplate import clean_text
 from pipeline.pages.candidates import Candidate, justext_text, structural_text, trafilatura_text
 from pipeline.pages.dates import EARLIEST_DATE, FUTURE_TOLERANCE, page_date
+from pipeline.pages.extracted import Extracted
 from pipeline.pages.language import detect_language
 from pipeline.pages.select import choose, signals_of
 from pipeline.pages.site_rules import MIN_SITE_CHARS, apply_site_rules
@@ -43,31 +43,6 @@ _DATE_FORMAT = "%Y-%m-%dT%H:%M:%S%z"
 _TAG = re.compile(r"<[^>]+>")
 _BLOCK_TAG = re.compile(r"</?(?:p|br|div|li|h[1-6]|blockquote)\b[^>]*>", re.IGNORECASE)
 _SPACES = re.compile(r"[ \t\r\f\v\u00a0]+")
-
-
-@dataclass(frozen=True)
-class Extracted:
-    """What extraction learned about one page."""
-
-    text: str
-    title: str | None
-    author: str | None
-    published_at: datetime | None  # tz-aware UTC
-    #: site-rule | json-ld | meta | time-element | url | byline | htmldate | feed
-    date_source: str | None
-    site_name: str | None
-    language: str | None
-    description: str | None
-    categories: tuple[str, ...]
-    tags: tuple[str, ...]
-    canonical_url: str | None
-    #: trafilatura[-fallback][+lead] | justext | structural | site:<domain>@<since> | feed-summary
-    method: str
-    wire_agencies: tuple[str, ...]
-    #: The page's date and the feed's differ by more than dates.DOUBT_AFTER.
-    date_doubtful: bool = False
-    #: published_at as the page stated it (its own UTC offset), for local calendar days.
-    published_local: datetime | None = None
 
 
 def extract_article(
