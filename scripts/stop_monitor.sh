@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
 # `make stop`: end the `airflow standalone` that `make run` started from this checkout.
-# run_monitor.sh records its pid in $AIRFLOW_HOME/standalone.pid; only that process is
-# signalled (standalone stops its scheduler, API server, ... itself on SIGTERM).
+# run_monitor.sh records its pid in $AIRFLOW_HOME/standalone.pid; only that process and
+# its own children are signalled. standalone stops its components (scheduler, API
+# server, DAG processor, triggerer) itself only on Ctrl-C, and a standalone started in
+# the background ignores SIGINT; on SIGTERM it exits at once and leaves every component
+# running (port 8080 still taken). So each component gets SIGTERM first (each shuts
+# down its own workers), and standalone once they are gone.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 home="${AIRFLOW_HOME:-${NEWSMON_HOME:-$PWD/var}/airflow}"
@@ -13,14 +17,43 @@ if [ -z "$pid" ] || ! kill -0 "$pid" 2>/dev/null \
     rm -f "$pidfile"
     exit 0
 fi
-kill -TERM "$pid"
-for _ in $(seq 1 60); do
-    if ! kill -0 "$pid" 2>/dev/null; then
-        rm -f "$pidfile"
-        echo "newsmon: stopped (pid $pid)"
-        exit 0
-    fi
-    sleep 1
-done
-echo "newsmon: pid $pid still running after 60 s; kill it by hand" >&2
+
+# running PID: alive and not a zombie (an exited component stays one until standalone
+# reaps it, which it does only when it exits itself)
+running() {
+    local state
+    state="$(ps -o stat= -p "$1" 2>/dev/null || true)"
+    [ -n "$state" ] && [ "${state:0:1}" != Z ]
+}
+
+# wait_gone SECONDS PID...: true once none of the PIDs is running
+wait_gone() {
+    local seconds=$1
+    shift
+    for _ in $(seq 1 "$seconds"); do
+        local alive=0
+        for p in "$@"; do
+            if running "$p"; then alive=1; fi
+        done
+        [ "$alive" = 0 ] && return 0
+        sleep 1
+    done
+    return 1
+}
+
+mapfile -t components < <(pgrep -P "$pid" || true)
+if [ "${#components[@]}" -gt 0 ]; then
+    kill -TERM "${components[@]}" 2>/dev/null || true
+    wait_gone 60 "${components[@]}" || {
+        echo "newsmon: components ${components[*]} still running after 60 s; kill them by hand" >&2
+        exit 1
+    }
+fi
+kill -TERM "$pid" 2>/dev/null || true
+if wait_gone 30 "$pid"; then
+    rm -f "$pidfile"
+    echo "newsmon: stopped (pid $pid)"
+    exit 0
+fi
+echo "newsmon: pid $pid still running after 30 s; kill it by hand" >&2
 exit 1
