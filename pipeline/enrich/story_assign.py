@@ -136,18 +136,17 @@ def assign_story(
     when = when_of(article)
     if article.duplicate_of is not None:
         root = repo.original_of(session, article)
-        if root.id != article.id and root.story_id is None and not root.relevant:
-            # an original off the beat has no story, and its copy must not open one
-            # for it; a copy that is itself about Korea is scored on its own text
-            if not article.relevant:
-                return None
-        elif root.id != article.id:
+        if root.id != article.id and (root.story_id is not None or root.relevant):
             story_id = root.story_id or assign_story(session, root, rules=rules)
             story_id = live_story(session, story_id)
             article.story_id = story_id
             _touch(session, story_id, when)
             session.add(article)
             return story_id
+        # an original off the beat has no story, and its copy opens none for it; a copy
+        # that is itself about Korea is scored on its own text below
+        if not article.relevant:
+            return None
     feats, terms, counts = _stored_features(session, article, pre)
     if article.story_id is not None and session.get(Story, article.story_id) is not None:
         article.story_id = live_story(session, article.story_id)
