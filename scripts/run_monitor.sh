@@ -118,6 +118,8 @@ banner
     done
 ) &
 
-# `make stop` signals this pid (exec keeps it for airflow standalone).
+# `make stop` signals this pid (exec keeps it for standalone). Airflow's standalone, under a
+# supervisor that restarts a component that dies and stops everything on SIGTERM
+# (scripts/airflow_standalone.py says why).
 echo "$$" >"$AIRFLOW_HOME/standalone.pid"
-exec airflow standalone
+exec python "$REPO/scripts/airflow_standalone.py"

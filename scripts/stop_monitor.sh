@@ -1,11 +1,7 @@
 #!/usr/bin/env bash
 # `make stop`: end the `airflow standalone` that `make run` started from this checkout.
 # run_monitor.sh records its pid in $AIRFLOW_HOME/standalone.pid; only that process and
-# its own children are signalled. standalone stops its components (scheduler, API
-# server, DAG processor, triggerer) itself only on Ctrl-C, and a standalone started in
-# the background ignores SIGINT; on SIGTERM it exits at once and leaves every component
-# running (port 8080 still taken). So each component gets SIGTERM first (each shuts
-# down its own workers), and standalone once they are gone.
+# its own children are signalled.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 home="${AIRFLOW_HOME:-${NEWSMON_HOME:-$PWD/var}/airflow}"
@@ -41,19 +37,25 @@ wait_gone() {
     return 1
 }
 
+# the standalone of run_monitor.sh (scripts/airflow_standalone.py) stops its components
+# itself on SIGTERM and exits once they are gone; a plain `airflow standalone` exits at once
+# and leaves them running, so whatever outlives it gets SIGTERM of its own
 mapfile -t components < <(pgrep -P "$pid" || true)
-if [ "${#components[@]}" -gt 0 ]; then
-    kill -TERM "${components[@]}" 2>/dev/null || true
-    wait_gone 60 "${components[@]}" || {
-        echo "newsmon: components ${components[*]} still running after 60 s; kill them by hand" >&2
+kill -TERM "$pid" 2>/dev/null || true
+if ! wait_gone 90 "$pid"; then
+    echo "newsmon: pid $pid still running after 90 s; kill it by hand" >&2
+    exit 1
+fi
+left=()
+for p in "${components[@]}"; do
+    if running "$p"; then left+=("$p"); fi
+done
+if [ "${#left[@]}" -gt 0 ]; then
+    kill -TERM "${left[@]}" 2>/dev/null || true
+    wait_gone 60 "${left[@]}" || {
+        echo "newsmon: components ${left[*]} still running after 60 s; kill them by hand" >&2
         exit 1
     }
 fi
-kill -TERM "$pid" 2>/dev/null || true
-if wait_gone 30 "$pid"; then
-    rm -f "$pidfile"
-    echo "newsmon: stopped (pid $pid)"
-    exit 0
-fi
-echo "newsmon: pid $pid still running after 30 s; kill it by hand" >&2
-exit 1
+rm -f "$pidfile"
+echo "newsmon: stopped (pid $pid)"

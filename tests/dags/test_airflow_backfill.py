@@ -4,9 +4,9 @@ Starts the README's run command (scripts/run_monitor.sh -> `airflow standalone`)
 on loopback with SQLite in a temporary home, logs in through POST /auth/token
 as the UI does, unpauses the DAGs, backfills newsmon_digest over three past
 days through POST /api/v2/backfills (after the UI's dry run), and checks:
-three digests written and sent once each; a second identical backfill
-(reprocessing completed runs) sends nothing again; the scheduler's own runs
-succeed beside it.
+three digests written and sent once each; the scheduler, killed, comes back
+(scripts/airflow_standalone.py); a second identical backfill (reprocessing
+completed runs) sends nothing again; the scheduler's own runs succeed beside it.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ from tests.support.airflow_env import REPO, airflow_env, smtp_connection_env
 from tests.support.demo_site import serve_site, write_feed_list
 from tests.support.history import record_successful_poll
 from tests.support.http_server import LoopbackServer
+from tests.support.procs import descendants, running
 from tests.support.smtp_server import SmtpInbox, free_port
 
 pytestmark = pytest.mark.slow
@@ -135,6 +136,18 @@ class Monitor:
             RUN_TIMEOUT,
         )
 
+    def scheduler_pid(self) -> int | None:
+        """The running `airflow scheduler` among the standalone's components."""
+        for pid in descendants(self.proc.pid):
+            try:
+                cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+            except FileNotFoundError:
+                continue
+            # the component itself, not its log server or LocalExecutor workers
+            if b"airflow scheduler" in cmdline.replace(b"\0", b" ") and running(pid):
+                return pid
+        return None
+
     def task_states(self, dag_id: str, run_id: str) -> dict[str, str]:
         tis = self.api("GET", f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances")["task_instances"]
         return {t["task_id"]: t["state"] for t in tis if t.get("map_index", -1) < 1}
@@ -205,20 +218,23 @@ def monitor(tmp_path: Path, inbox: SmtpInbox) -> Iterator[Monitor]:
 
 
 def _stop(proc: subprocess.Popen[bytes]) -> None:
-    """Stop the process group this test started (standalone and its components)."""
+    """Stop the standalone this test started, and anything of it that outlives it."""
+    tree = descendants(proc.pid)  # components run in process groups of their own
     if proc.poll() is None:
-        for sig, grace in ((signal.SIGINT, 10.0), (signal.SIGTERM, 10.0), (signal.SIGKILL, 5.0)):
+        for sig, grace in ((signal.SIGINT, 60.0), (signal.SIGTERM, 10.0), (signal.SIGKILL, 5.0)):
             try:
                 os.killpg(proc.pid, sig)
             except ProcessLookupError:
-                return
+                break
             try:
                 proc.wait(timeout=grace)
                 break
             except subprocess.TimeoutExpired:
                 continue
-    with contextlib.suppress(ProcessLookupError):  # components outliving standalone
-        os.killpg(proc.pid, signal.SIGKILL)
+    for pid in tree + descendants(proc.pid):
+        with contextlib.suppress(OSError):  # gone, or its pid reused by something else
+            if b"airflow" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                os.kill(pid, signal.SIGKILL)
 
 
 def _dag_known(monitor: Monitor, dag_id: str) -> bool:
@@ -242,6 +258,8 @@ def _backfill_body(first: datetime, last: datetime, behaviour: str) -> dict[str,
     }
 
 
+# the waits below add up to more than the suite's 600 s default; a hang still fails each wait
+@pytest.mark.timeout(2400)
 def test_backfill_digest_through_rest_api(
     monitor: Monitor, inbox: SmtpInbox, tmp_path: Path
 ) -> None:
@@ -293,6 +311,16 @@ def test_backfill_digest_through_rest_api(
         assert list(digests.glob(f"*{day.isoformat()}*")), (day, sorted(digests.iterdir()))
     assert len(handler.to(BACKFILL_TO)) == 3
     subjects = sorted(str(m["Subject"]) for m in handler.to(BACKFILL_TO))
+
+    # the scheduler dies (as it can on SQLite when a backfill races its loop): it comes back
+    dead = monitor.wait_for("the scheduler", monitor.scheduler_pid, STARTUP_TIMEOUT)
+    os.kill(dead, signal.SIGKILL)
+    monitor.wait_for(
+        "a restarted scheduler",
+        lambda: (pid := monitor.scheduler_pid()) is not None and pid != dead,
+        STARTUP_TIMEOUT,
+    )
+    assert "scheduler exited (code -9)" in monitor.log.read_text(errors="replace")
 
     # the same backfill again, re-running the completed runs: nothing is sent twice
     again = run_backfill("completed")

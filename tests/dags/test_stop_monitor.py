@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 from tests.support.paths import ROOT
+from tests.support.procs import running
 
 _STANDALONE = """
 import signal, subprocess, sys, time
@@ -26,14 +27,6 @@ print(" ".join(str(k.pid) for k in kids), flush=True)
 while True:
     time.sleep(0.1)
 """
-
-
-def _running(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except FileNotFoundError:
-        return False
-    return state != "Z"
 
 
 def test_stop_ends_the_components_and_then_standalone(tmp_path: Path) -> None:
@@ -60,9 +53,9 @@ def test_stop_ends_the_components_and_then_standalone(tmp_path: Path) -> None:
         assert "stopped" in out.stdout
         proc.wait(timeout=10)
         time.sleep(0.2)  # orphans reaped by init once their parent is gone
-        assert not [p for p in components if _running(p)]
+        assert not [p for p in components if running(p)]
         assert not (airflow_home / "standalone.pid").exists()
     finally:
         for pid in [*components, proc.pid]:
-            if _running(pid):
+            if running(pid):
                 os.kill(pid, signal.SIGKILL)
