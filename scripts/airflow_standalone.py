@@ -86,10 +86,15 @@ class SupervisedSubCommand(standalone_command.SubCommand):
             lived = time.monotonic() - started
             quick_failures = quick_failures + 1 if lived < HEALTHY_AFTER_S else 1
             if quick_failures >= MAX_QUICK_FAILURES:
-                self._say(
+                # printed at once: the main loop stops printing the queue when interrupted
+                self.parent.update_output()
+                self.parent.print_error(
+                    "standalone",
                     f"{self.name} exited (code {code}) {quick_failures} times in a row within "
-                    f"{HEALTHY_AFTER_S:.0f} s of starting; stopping the monitor"
+                    f"{HEALTHY_AFTER_S:.0f} s of starting (its output above says why); "
+                    "stopping the monitor",
                 )
+                sys.stdout.flush()
                 SupervisedSubCommand.gave_up.set()
                 _thread.interrupt_main()  # the main loop's Ctrl-C path stops the others
                 return

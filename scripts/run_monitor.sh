@@ -74,6 +74,25 @@ PORT="$AIRFLOW__API__PORT"
 # task processes report to the API server's execution API: same port
 export AIRFLOW__CORE__EXECUTION_API_SERVER_URL="${AIRFLOW__CORE__EXECUTION_API_SERVER_URL:-http://localhost:$PORT/execution/}"
 
+# A taken port would only show as an API server dying again and again (each try costs 15 s)
+if ! python - "$AIRFLOW__API__HOST" "$PORT" <<'PY'
+import socket, sys
+
+host, port = sys.argv[1], int(sys.argv[2])
+with socket.socket() as s:
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        s.bind((host, port))
+    except OSError as exc:
+        sys.exit(
+            f"newsmon: cannot listen on {host}:{port} ({exc.strerror}): another monitor or "
+            "program has it; stop it ('make stop') or choose another port (AIRFLOW__API__PORT=8081)"
+        )
+PY
+then
+    exit 1
+fi
+
 echo "newsmon: data in $NEWSMON_HOME, Airflow home $AIRFLOW_HOME"
 echo "newsmon: $CPUS cores: $AIRFLOW__CORE__PARALLELISM task slots, $AIRFLOW__API__WORKERS API worker(s), newsmon_http pool $HTTP_SLOTS"
 newsmon init

@@ -50,11 +50,23 @@ def standalone(monkeypatch: pytest.MonkeyPatch) -> ModuleType:
 
 
 class _Parent:
+    """What a component's supervisor uses of standalone: its output queue and printers."""
+
     def __init__(self) -> None:
         self.output_queue: deque[tuple[str, bytes]] = deque()
+        self.printed: list[str] = []
+
+    def update_output(self) -> None:
+        while self.output_queue:
+            name, line = self.output_queue.popleft()
+            self.printed.append(f"{name}: {line.decode().strip()}")
+
+    def print_error(self, name: str, output: str) -> None:
+        self.printed.append(f"{name}: {output}")
 
     def lines(self) -> list[str]:
-        return [f"{name}: {line.decode().strip()}" for name, line in self.output_queue]
+        self.update_output()
+        return self.printed
 
 
 def _component(
