@@ -6,12 +6,12 @@ and decompressed, about a third of a second), jusText's stop lists, htmldate's
 date parser (dateparser). One extraction of a small built-in page here does
 all of that once; forked workers then share those pages with the server.
 
-htmldate's fallback parser reads a date string with dateparser over all its
-205 locales, loading and compiling each locale's data the first time a string
-is tried against it. The first string that no locale reads thus costs about
-1.6 s of CPU and 40 MB, and every worker used to pay that on its own at some
-page of every pass (in a 300-page pass with two workers, about 10 ms a page).
-The warm-up below pays it here once, before the workers fork.
+htmldate's fallback parser (dateparser, in the beat's languages:
+pipeline.pages.date_parser) loads and compiles each locale's data the first
+time a string is tried against it. Every worker used to pay that on its own at
+some page of every pass (with all 205 locales: 1.6 s of CPU and 40 MB, in a
+300-page pass with two workers about 10 ms a page). The warm-up below pays it
+here once, before the workers fork.
 """
 
 import contextlib
@@ -20,10 +20,10 @@ import sys
 from types import TracebackType
 
 import dateparser  # noqa: F401  (htmldate imports it at its first text search, in every worker)
-from htmldate.extractors import get_external_parser
 
 from pipeline.errors import ExtractionError
 from pipeline.ingest import work  # the workers' code, imported once here
+from pipeline.pages import date_parser
 from pipeline.pages.extract import extract_article
 from pipeline.pages.language import load_model
 
@@ -57,6 +57,6 @@ work.bound_heap()  # the workers fork from here with it already set
 load_model()
 with contextlib.suppress(ExtractionError):  # the warm-up is done either way
     extract_article(_SAMPLE, "https://example.org/warm-up")
-# a string no locale reads, so that every locale is loaded (the sample page's
+# a string no locale reads, so that every locale of the beat is loaded (the sample page's
 # text never reaches the fallback parser)
-get_external_parser().get_date_data("newsmon warm-up 0")
+date_parser.parser().get_date_data("newsmon warm-up 0")

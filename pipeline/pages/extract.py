@@ -21,6 +21,7 @@ from lxml.html import HtmlElement
 from trafilatura.utils import load_html
 
 from pipeline.errors import ExtractionError
+from pipeline.pages import date_parser
 from pipeline.pages.boilerplate import clean_text
 from pipeline.pages.candidates import Candidate, justext_text, structural_text, trafilatura_text
 from pipeline.pages.dates import EARLIEST_DATE, FUTURE_TOLERANCE, page_date
@@ -125,20 +126,21 @@ def _trafilatura(tree: HtmlElement, url: str, now: datetime) -> Any:
     # Comments are never article text; tables often are (results, polls). htmldate's search
     # here (original date, extensive, as bare trafilatura runs it) is the page's only one:
     # dates.page_date reuses its result as one vote among the cheaper signals.
-    return trafilatura.bare_extraction(
-        tree,
-        url=url,
-        with_metadata=True,
-        fast=True,
-        include_comments=False,
-        date_extraction_params={
-            "original_date": True,
-            "extensive_search": True,
-            "outputformat": _DATE_FORMAT,
-            "min_date": EARLIEST_DATE.strftime("%Y-%m-%d"),
-            "max_date": (now + FUTURE_TOLERANCE).strftime("%Y-%m-%d"),
-        },
-    )
+    with date_parser.beat_languages():  # the fallback parser in the beat's languages
+        return trafilatura.bare_extraction(
+            tree,
+            url=url,
+            with_metadata=True,
+            fast=True,
+            include_comments=False,
+            date_extraction_params={
+                "original_date": True,
+                "extensive_search": True,
+                "outputformat": _DATE_FORMAT,
+                "min_date": EARLIEST_DATE.strftime("%Y-%m-%d"),
+                "max_date": (now + FUTURE_TOLERANCE).strftime("%Y-%m-%d"),
+            },
+        )
 
 
 def _choose_text(
