@@ -6,7 +6,8 @@ as the UI does, unpauses the DAGs, backfills newsmon_digest over three past
 days through POST /api/v2/backfills (after the UI's dry run), and checks:
 three digests written and sent once each; the scheduler, killed, comes back
 (scripts/airflow_standalone.py); a second identical backfill (reprocessing
-completed runs) sends nothing again; the scheduler's own runs succeed beside it.
+completed runs) sends nothing again; the scheduler's own runs succeed beside it;
+`make stop` (scripts/stop_monitor.sh) ends the standalone and all it started.
 """
 
 from __future__ import annotations
@@ -372,3 +373,17 @@ def test_backfill_digest_through_rest_api(
     assert [r["state"] for r in reprocess_runs] == ["success"], reprocess_runs
     states = monitor.task_states("newsmon_reprocess", reprocess_runs[0]["dag_run_id"])
     assert states == {"reprocess": "success"}, states
+
+    # `make stop` ends this standalone and everything it started
+    tree = descendants(monitor.proc.pid)
+    assert tree
+    out = subprocess.run(
+        ["bash", str(REPO / "scripts" / "stop_monitor.sh")],
+        env=monitor.env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert out.returncode == 0 and "stopped" in out.stdout, out.stdout + out.stderr
+    monitor.proc.wait(timeout=30)
+    assert not [pid for pid in tree if running(pid)], tree
