@@ -31,7 +31,7 @@ import sys
 import threading
 import time
 from types import FrameType
-from typing import Any
+from typing import Any, ClassVar
 
 from airflow.cli.commands import standalone_command
 
@@ -48,10 +48,12 @@ GROUP_GRACE_S = 10.0
 class SupervisedSubCommand(standalone_command.SubCommand):
     """One component (`airflow scheduler`, ...), restarted whenever it exits unasked."""
 
-    gave_up: threading.Event = threading.Event()
+    gave_up: ClassVar[threading.Event] = threading.Event()
+    started: ClassVar[list[SupervisedSubCommand]] = []
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        SupervisedSubCommand.started.append(self)
         self._stopping = threading.Event()
         self._lock = threading.Lock()  # a stop never misses a process started meanwhile
         self.restarts = 0
@@ -135,6 +137,15 @@ class SupervisedSubCommand(standalone_command.SubCommand):
                 self.process.terminate()
 
 
+def stop_all() -> None:
+    """Stop every component and wait for it, whatever standalone itself got to do."""
+    for sub in SupervisedSubCommand.started:
+        sub.stop()
+    for sub in SupervisedSubCommand.started:
+        if sub.ident is not None:
+            sub.join()
+
+
 def _interrupt(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
@@ -147,9 +158,13 @@ def main() -> int:
     from airflow.__main__ import main as airflow_main
 
     sys.argv = ["airflow", "standalone"]
-    # a signal before standalone's main loop runs: no component was started yet
-    with contextlib.suppress(KeyboardInterrupt):
-        airflow_main()
+    try:
+        # a signal outside standalone's main loop (while it starts its components, say)
+        # ends it here, past its own stop: the components are stopped below either way
+        with contextlib.suppress(KeyboardInterrupt):
+            airflow_main()
+    finally:
+        stop_all()
     return 1 if SupervisedSubCommand.gave_up.is_set() else 0
 
 

@@ -46,6 +46,7 @@ def standalone(monkeypatch: pytest.MonkeyPatch) -> ModuleType:
     monkeypatch.setattr(module, "FIRST_PAUSE_S", 0.05)
     monkeypatch.setattr(module, "MAX_PAUSE_S", 0.2)
     module.SupervisedSubCommand.gave_up.clear()
+    module.SupervisedSubCommand.started.clear()
     return module
 
 
@@ -148,3 +149,17 @@ def test_a_component_that_keeps_dying_stops_the_monitor(
     assert standalone.SupervisedSubCommand.gave_up.is_set()
     assert count.read_text().strip() == str(standalone.MAX_QUICK_FAILURES)
     assert any("stopping the monitor" in line for line in parent.lines()), parent.lines()
+
+
+def test_stop_all_ends_every_component_started_so_far(
+    standalone: ModuleType, tmp_path: Path
+) -> None:
+    # what runs when a signal interrupts standalone outside its main loop
+    sub, _parent, _count = _component(standalone, tmp_path, fails=0)
+    unstarted = standalone.SupervisedSubCommand(_Parent(), "triggerer", ["triggerer"], {})
+    sub.start()
+    _wait(lambda: sub.process is not None and sub.process.poll() is None)
+    component = sub.process
+    standalone.stop_all()
+    assert not sub.is_alive() and component.poll() is not None
+    assert unstarted.process is None
