@@ -194,6 +194,9 @@ def monitor(tmp_path: Path, inbox: SmtpInbox) -> Iterator[Monitor]:
                 "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC": "1",
                 "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
                 "NEWSMON_TASK_RETRIES": "1",
+                # a task whose worker died with the killed scheduler is failed and retried
+                # after this long without a heartbeat (default 300 s)
+                "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT": "120",
                 # the test unpauses the DAGs through the API once the API server is up, so
                 # that no task starts before the execution API listens
                 "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "True",
