@@ -14,8 +14,8 @@ if [ -z "$pid" ] || ! kill -0 "$pid" 2>/dev/null \
     exit 0
 fi
 
-# running PID: alive and not a zombie (an exited component stays one until standalone
-# reaps it, which it does only when it exits itself)
+# running PID: alive and not a zombie (a plain `airflow standalone` never reaps a component
+# that exits, so it stays one)
 running() {
     local state
     state="$(ps -o stat= -p "$1" 2>/dev/null || true)"

@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 
 from tests.support.paths import ROOT
+from tests.support.polling import wait_until
 from tests.support.procs import running
 
 # exits with code 1 on its first FAILS starts (counted in a file), then runs until stopped
@@ -90,20 +91,13 @@ def _component(
     return module.SupervisedSubCommand(parent, "scheduler", ["scheduler"], env), parent, count
 
 
-def _wait(check: Any, seconds: float = 20.0) -> None:
-    deadline = time.monotonic() + seconds
-    while not check():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.02)
-
-
 def test_a_component_that_dies_is_restarted_and_a_stop_ends_it(
     standalone: ModuleType, tmp_path: Path
 ) -> None:
     sub, parent, count = _component(standalone, tmp_path, fails=2)
     sub.start()
-    _wait(lambda: count.exists() and count.read_text().strip() == "3")
-    _wait(lambda: sub.process is not None and sub.process.poll() is None)
+    assert wait_until(lambda: count.exists() and count.read_text().strip() == "3", 20)
+    assert wait_until(lambda: sub.process is not None and sub.process.poll() is None, 20)
     component = sub.process
     assert sub.restarts == 2
     restarts = [line for line in parent.lines() if "restarting it" in line]
@@ -124,10 +118,10 @@ def test_a_component_that_dies_leaving_helpers_behind_is_restarted_without_them(
     sub, _parent, count = _component(standalone, tmp_path, fails=1, leftover=leftover)
     sub.start()
     try:
-        _wait(lambda: count.exists() and count.read_text().strip() == "2")
+        assert wait_until(lambda: count.exists() and count.read_text().strip() == "2", 20)
         helpers = [int(p) for p in leftover.read_text().split()]
         assert helpers
-        _wait(lambda: not any(running(p) for p in helpers))
+        assert wait_until(lambda: not any(running(p) for p in helpers), 20)
         assert sub.restarts == 1
     finally:
         sub.stop()
@@ -158,7 +152,7 @@ def test_stop_all_ends_every_component_started_so_far(
     sub, _parent, _count = _component(standalone, tmp_path, fails=0)
     unstarted = standalone.SupervisedSubCommand(_Parent(), "triggerer", ["triggerer"], {})
     sub.start()
-    _wait(lambda: sub.process is not None and sub.process.poll() is None)
+    assert wait_until(lambda: sub.process is not None and sub.process.poll() is None, 20)
     component = sub.process
     standalone.stop_all()
     assert not sub.is_alive() and component.poll() is not None

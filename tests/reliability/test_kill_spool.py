@@ -29,17 +29,9 @@ from storage.models import Article, Entry
 from tests.support.faulty_site import FaultySite, store_problems
 from tests.support.http_server import LoopbackServer
 from tests.support.paths import ROOT
+from tests.support.polling import wait_until
 
 CONCURRENCY = 3
-
-
-def _wait(cond: object, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if callable(cond) and cond():
-            return True
-        time.sleep(0.02)
-    return False
 
 
 @pytest.mark.slow
@@ -74,9 +66,9 @@ def test_kill_between_fetch_and_store_loses_only_pages_in_flight(
         )
         lock = sqlite3.connect(db_path, isolation_level=None, timeout=30)
         try:
-            assert _wait(lambda: site.page_requests >= 1, 60), "the run fetched nothing"
+            assert wait_until(lambda: site.page_requests >= 1, 60), "the run fetched nothing"
             lock.execute("BEGIN IMMEDIATE")  # the run's writer waits from here on
-            assert _wait(lambda: len(list(spool_dir.glob("*.page"))) >= 2, 30)
+            assert wait_until(lambda: len(list(spool_dir.glob("*.page"))) >= 2, 30)
             time.sleep(0.3)  # let downloads in flight land, or not: either is fine
             proc.send_signal(signal.SIGKILL)
             proc.wait(timeout=30)
