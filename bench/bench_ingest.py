@@ -14,8 +14,9 @@ counted once in all, not once per process as a sum of RSS would) for:
   ingest-pool  `newsmon ingest` with the default pool (one worker per core)
   shards-2     two concurrent `newsmon ingest --shard i --shards 2`
   empty pass   `newsmon ingest` again on ingest-pool's home (nothing due), median of
-               5 runs, once compiling every module at each start (as under this
-               sandbox's PYTHONDONTWRITEBYTECODE=1) and once from .pyc files
+               5 runs: compiling every module at each start (PYTHONDONTWRITEBYTECODE=1
+               and no .pyc), as installed by scripts/bootstrap.sh, and from .pyc
+               files Python wrote itself
 
 Targets (issue 14, 2 cores): ingest-pool >= 1.5x trafilatura's rate, shards-2 no
 slower than ingest-pool, CPU per article <= 1.2x trafilatura's. --big N serves N
@@ -127,6 +128,14 @@ class TreeSampler:
 
     def cpu_total(self, exclude: float = 0.0) -> float:
         return sum(self.cpu.values()) - exclude
+
+    def cpu_by_role(self) -> dict[str, float]:
+        """CPU seconds summed per kind of process (ingest, fork server, worker, ...)."""
+        roles: dict[str, float] = {}
+        for pid, cpu in self.cpu.items():
+            role = self.peaks.get(pid, ("?", 0, 0))[0]
+            roles[role] = roles.get(role, 0.0) + cpu
+        return roles
 
 
 def _role(p: psutil.Process) -> str:
@@ -245,6 +254,13 @@ def run_ingest(
     if proc.returncode:
         print(err.decode()[-2000:], file=sys.stderr)
     stored = _stored(home)
+    # where the CPU went: the ingesting process(es) against the pool's workers
+    split = ", ".join(
+        f"{role} {cpu / max(stored, 1) * 1000:.1f}"
+        for role, cpu in sorted(sampler.cpu_by_role().items(), key=lambda kv: -kv[1])
+        if cpu >= 0.05
+    )
+    print(f"{name}: ms CPU a page by process: {split}")
     if peaks:
         for pid, (role, top, rss) in sorted(sampler.peaks.items()):
             print(
@@ -253,22 +269,24 @@ def run_ingest(
     return Figure(name, stored, seconds, sampler.cpu_total(), sampler.peak_pss / 2**20), env
 
 
-def empty_pass(env: dict[str, str], bytecode: bool, runs: int = 5) -> str:
+def empty_pass(env: dict[str, str], mode: str, runs: int = 5) -> str:
     """Median wall and CPU seconds of `newsmon ingest` when nothing is due (feeds just polled).
 
-    ``bytecode`` False runs with PYTHONDONTWRITEBYTECODE=1 and an empty bytecode
-    cache, so every module (newsmon's and the libraries') is compiled at each
-    start, as in this sandbox; True lets Python write its .pyc files (one warm-up
-    run) and reuse them, as an installed package does. Each uses its own
-    PYTHONPYCACHEPREFIX, so neither sees .pyc files left by anything else.
+    ``mode`` "source" runs with PYTHONDONTWRITEBYTECODE=1 and an empty bytecode
+    cache (its own PYTHONPYCACHEPREFIX), so every module (newsmon's and the
+    libraries') is compiled at each start, as it was before scripts/bootstrap.sh
+    compiled them; "installed" runs in the environment as it is, with the .pyc
+    files the install wrote (what `make run` and CI get); "pyc" lets Python write
+    its own .pyc files into an empty cache (one warm-up run) and reuse them.
     """
     env = dict(env)
-    env.pop("PYTHONDONTWRITEBYTECODE", None)
-    env["PYTHONPYCACHEPREFIX"] = tempfile.mkdtemp(prefix="bench-pyc-")
-    if not bytecode:
+    if mode != "installed":
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        env["PYTHONPYCACHEPREFIX"] = tempfile.mkdtemp(prefix="bench-pyc-")
+    if mode == "source":
         env["PYTHONDONTWRITEBYTECODE"] = "1"
     cmd = [sys.executable, "-m", "pipeline", "ingest"]
-    if bytecode:
+    if mode == "pyc":
         subprocess.run(cmd, env=env, cwd=ROOT, check=True, capture_output=True)
     walls, cpus = [], []
     for _ in range(runs):
@@ -284,7 +302,11 @@ def empty_pass(env: dict[str, str], bytecode: bool, runs: int = 5) -> str:
         assert "nothing to do" in out.stderr + out.stdout, out.stderr[-500:]
     walls.sort()
     cpus.sort()
-    label = "with .pyc" if bytecode else "PYTHONDONTWRITEBYTECODE=1"
+    label = {
+        "source": "from source",
+        "installed": "as installed",
+        "pyc": "own .pyc",
+    }[mode]
     return (
         f"empty pass   ({label}): median {walls[runs // 2]:.2f} s wall, "
         f"{cpus[runs // 2]:.2f} s CPU over {runs} runs"
@@ -339,7 +361,7 @@ def main() -> None:
         shards, _ = run_ingest("shards-2", feed_urls, n, {}, shards=2)
         figures = [base, in_process("httpx-loop", n, loop), one, pool, shards]
         # the pool run's home again: every feed was just polled, every page stored
-        empties = [empty_pass(pool_env, bytecode=False), empty_pass(pool_env, bytecode=True)]
+        empties = [empty_pass(pool_env, mode) for mode in ("source", "installed", "pyc")]
     for f in figures:
         print(f.line(base))
     for line in empties:

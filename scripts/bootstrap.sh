@@ -20,4 +20,12 @@ if [ -n "${1:-}" ]; then
 fi
 # constraints.txt pins every package (uv pip compile of pyproject.toml); the
 # install never floats to a newer release than the one tests ran against.
-.venv/bin/uv pip install --quiet --python .venv/bin/python -c constraints.txt -e "$spec"
+# --compile-bytecode, and compileall for newsmon's own (editable) modules: uv leaves
+# compiling to the first import, and where PYTHONDONTWRITEBYTECODE is set (as on this
+# project's CI machines) Python never keeps what it compiles, so every process (each
+# ingest pass, the pool's fork server, every Airflow task) compiled every module it
+# imports from source at every start: an empty ingest pass took 2.4 s of CPU instead
+# of 0.7 s (docs/ingest.md, round 5).
+.venv/bin/uv pip install --quiet --python .venv/bin/python --compile-bytecode \
+    -c constraints.txt -e "$spec"
+.venv/bin/python -m compileall -q pipeline storage dags
