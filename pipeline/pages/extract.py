@@ -27,6 +27,7 @@ from pipeline.pages.candidates import Candidate, justext_text, structural_text, 
 from pipeline.pages.dates import EARLIEST_DATE, FUTURE_TOLERANCE, page_date
 from pipeline.pages.extracted import Extracted
 from pipeline.pages.language import detect_language
+from pipeline.pages.markup import bounded_markup
 from pipeline.pages.select import choose, signals_of
 from pipeline.pages.site_rules import MIN_SITE_CHARS, apply_site_rules
 from pipeline.pages.wire import detect_wire_agencies
@@ -65,6 +66,7 @@ def extract_article(
     now = now or datetime.now(UTC)
     rules = "boilerplate" in components
     site = site_of(url)
+    html = bounded_markup(html)  # a huge page's scripts and styles cost a tree, not text
     tree = load_html(html) if html else None
 
     doc: Any = None
