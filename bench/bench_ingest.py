@@ -21,8 +21,10 @@ counted once in all, not once per process as a sum of RSS would) for:
 Targets (issue 14, 2 cores): ingest-pool >= 1.5x trafilatura's rate, shards-2 no
 slower than ingest-pool, CPU per article <= 1.2x trafilatura's. --big N serves N
 pages padded to just under the 8 MB page cap and reports ingest-pool's peak PSS
-(target: < 600 MB for 5,000 such pages), and each process's own peak. Asserts nothing.
-Usage: .venv/bin/python bench/bench_ingest.py [--pages 300] [--big 0]
+(target: < 600 MB for 5,000 such pages), and each process's own peak; the padding is
+an HTML comment, or with --dense each page's own body repeated (real markup to the
+cap: the costliest kind to parse). Asserts nothing.
+Usage: .venv/bin/python bench/bench_ingest.py [--pages 300] [--big 0 [--dense]]
 """
 
 from __future__ import annotations
@@ -155,14 +157,28 @@ def _role(p: psutil.Process) -> str:
     return p.name()
 
 
-def load_pages(n: int, big: bool) -> list[bytes]:
+def load_pages(n: int, big: bool, dense: bool = False) -> list[bytes]:
     base = [page.html() for page in snippet_pages(default_root())]
-    if big:
+    if big and dense:
+        # each page's own body repeated up to the cap: real markup all the way, the
+        # costliest kind of big page to parse (bounded by pipeline.pages.markup)
+        base = [_dense(p) for p in base]
+    elif big:
         pad = b"<!-- " + b"x" * (CAP - 64 * 1024 - max(len(p) for p in base)) + b" -->"
         # padded once per distinct page: the list repeats the same objects, so the
         # bench itself holds len(base) big bodies, not n
         base = [p.replace(b"</body>", pad + b"</body>", 1) for p in base]
     return [base[i % len(base)] for i in range(n)]
+
+
+def _dense(html: bytes) -> bytes:
+    start, end = html.find(b"<body"), html.rfind(b"</body>")
+    start = html.find(b">", start) + 1 if start >= 0 else -1
+    if start <= 0 or end <= start:
+        return html
+    inner = html[start:end]
+    reps = max(1, (CAP - 64 * 1024 - len(html)) // len(inner) + 1)
+    return (html[:start] + inner * reps + html[end:])[: CAP - 64 * 1024]
 
 
 def serve(servers: list[LoopbackServer], pages: list[bytes]) -> tuple[list[str], list[str]]:
@@ -324,10 +340,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pages", type=int, default=300)
     parser.add_argument("--big", type=int, default=0, help="N pages near the size cap")
+    parser.add_argument(
+        "--dense", action="store_true", help="with --big: pad with the page's own markup"
+    )
     args = parser.parse_args()
     big = args.big > 0
     n = args.big if big else args.pages
-    pages = load_pages(n, big)
+    pages = load_pages(n, big, args.dense)
     print(
         f"{n} pages, {sum(map(len, pages)) / 2**20:.1f} MB, {FEEDS} feeds on "
         f"{FEEDS} loopback hosts, {os.cpu_count()} cores, {_load()}"

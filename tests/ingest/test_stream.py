@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import threading
 import time
+import zlib
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -16,10 +17,14 @@ from sqlmodel import Session, col, select
 
 from pipeline import stages
 from pipeline.config import IngestSettings, Settings
+from pipeline.enrich.reprocess import reextract
 from pipeline.errors import DatabaseUnavailable
 from pipeline.ingest import stream
 from pipeline.ingest.fairness import fair_order
 from pipeline.pages import spool
+from pipeline.pages.extract import extract_article
+from pipeline.pages.markup import TRIM_ABOVE, bounded_markup
+from pipeline.report import StageReport
 from storage import queue
 from storage.db import make_engine, session_scope
 from storage.models import Article, Entry, Feed
@@ -318,3 +323,30 @@ def test_a_page_failing_in_a_batch_is_undone_alone(
     assert row.status in ("pending", "failed") and row.article_id is None
     # its body stays spooled for the next pass; the stored pages' files are gone
     assert [p.name for p in cfg.spool_dir.iterdir()] == [f"{row.id}.page"]
+
+
+def test_a_huge_page_is_archived_as_the_markup_that_was_parsed(
+    settings: Settings, site: _Site, tmp_path: Path
+) -> None:
+    urls = site.feed("Gross", ["/big/0.html"])
+    body = page_html("Ein aufgeblähter Artikel", load_articles()[0]["text"], urls[0], T0, "de")
+    bloat = b"<script>window.__STATE__ = {'teaser': [1, 2, 3]};</script>"
+    big = body.replace(b"</body>", bloat * (TRIM_ABOVE // len(bloat) + 1) + b"</body>", 1)
+    site.server.add_route("/big/0.html", lambda req: Response(200, big, {"Content-Type": HTML}))
+    cfg = _cfg(settings, site, tmp_path)
+    stages.init(cfg)
+    stages.ingest(cfg, now=T0)
+    engine = make_engine(cfg.database_url)
+    try:
+        with Session(engine) as s:
+            art = s.exec(select(Article).where(Article.url == urls[0])).one()
+    finally:
+        engine.dispose()
+    assert art.raw_html is not None
+    archived = zlib.decompress(art.raw_html)
+    assert len(big) > TRIM_ABOVE and archived == bounded_markup(big) == body
+    assert art.text == extract_article(body, urls[0]).text  # the bloat changed nothing
+    report = StageReport("reprocess")
+    reextract(art, report)
+    assert report.counts["articles_reextracted"] == 1
+    assert art.text == extract_article(big, urls[0]).text
