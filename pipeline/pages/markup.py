@@ -28,7 +28,8 @@ TRIM_ABOVE = 2 * 1024 * 1024
 #: At most this much of a trimmed page's markup is parsed.
 MAX_MARKUP = 1024 * 1024
 
-_OPENER = re.compile(rb"<(script|style|svg)\b([^>]{0,2000})>|<!--", re.IGNORECASE)
+# the name ends where a tag name ends (not at the "-" of a custom element <script-x>)
+_OPENER = re.compile(rb"<(script|style|svg)(?=[\s/>])([^>]{0,2000})>|<!--", re.IGNORECASE)
 _CLOSERS = {
     b"script": re.compile(rb"</script\s*>", re.IGNORECASE),
     b"style": re.compile(rb"</style\s*>", re.IGNORECASE),
@@ -68,9 +69,11 @@ def _trim(html: bytes) -> bytes:
         chunk_end = opener.end() if keep else opener.start()
         kept.append(html[pos:chunk_end])
         size += chunk_end - pos
-        closer = (_CLOSERS[tag.lower()] if tag is not None else _COMMENT_END).search(
-            html, opener.end()
-        )
+        if tag is None:
+            # from the comment's own "--", so that "<!-->" ends where a browser ends it
+            closer = _COMMENT_END.search(html, opener.start() + 2)
+        else:
+            closer = _CLOSERS[tag.lower()].search(html, opener.end())
         if closer is None:
             break  # unclosed: the rest of the page is inside it
         if keep:

@@ -39,13 +39,14 @@ def test_pages_up_to_the_limit_are_parsed_as_fetched() -> None:
 
 
 def test_scripts_styles_svg_and_comments_go_json_ld_stays() -> None:
-    body = b"<p>Der Artikel beginnt hier.</p>"
+    # a custom element named script-* is markup; "<!-->" is an (empty) comment of its own
+    body = b"<p>Der Artikel beginnt hier.</p><script-card>Eigenes Element</script-card>"
     pad = (
         b"<script>var x = '<p>not text</p>';</script><STYLE>p{color:red}</STYLE>"
         b"<svg><path d='M0 0'/></svg><!-- tracking -->"
     )
     html = b"<html><head>" + JSON_LD + b"</head><body>" + body + b"</body></html>"
-    out = bounded_markup(_padded(html, pad))
+    out = bounded_markup(_padded(html.replace(b"<body>", b"<body><!-->"), pad))
     assert out == html
 
 
