@@ -14,8 +14,8 @@ tag's start. No corpus page is affected: the largest of the 168 is 1.46 MB
 (308 KB without those parts), so every extraction figure is unchanged; the cap
 is three times the largest stripped page. The scan is linear whatever the
 markup: an opener without its closer drops the rest of the page (an unclosed
-``<script>`` swallows it in a browser too), and an opener's attributes are
-read up to 2,000 characters, so no pattern backtracks across the page.
+``<script>`` swallows it in a browser too), and no pattern reads more than a tag
+name, so none can backtrack across the page.
 """
 
 from __future__ import annotations
@@ -28,12 +28,14 @@ TRIM_ABOVE = 2 * 1024 * 1024
 #: At most this much of a trimmed page's markup is parsed.
 MAX_MARKUP = 1024 * 1024
 
-# the name ends where a tag name ends (not at the "-" of a custom element <script-x>)
-_OPENER = re.compile(rb"<(script|style|svg)(?=[\s/>])([^>]{0,2000})>|<!--", re.IGNORECASE)
+# the name ends where a tag name ends (not at the "-" of a custom element <script-x>);
+# the opener's attributes are found with bytes.find, never by a pattern that could
+# backtrack over them
+_OPENER = re.compile(rb"<(script|style|svg)(?=[\s/>])|<!--", re.IGNORECASE)
 _CLOSERS = {
-    b"script": re.compile(rb"</script\s*>", re.IGNORECASE),
-    b"style": re.compile(rb"</style\s*>", re.IGNORECASE),
-    b"svg": re.compile(rb"</svg\s*>", re.IGNORECASE),
+    b"script": re.compile(rb"</script\s*+>", re.IGNORECASE),
+    b"style": re.compile(rb"</style\s*+>", re.IGNORECASE),
+    b"svg": re.compile(rb"</svg\s*+>", re.IGNORECASE),
 }
 _COMMENT_END = re.compile(rb"-->")
 _JSON_LD = re.compile(rb"ld\+json", re.IGNORECASE)
@@ -65,20 +67,28 @@ def _trim(html: bytes) -> bytes:
             size += len(html) - pos
             break
         tag = opener.group(1)
-        keep = tag is not None and tag.lower() == b"script" and _JSON_LD.search(opener.group(2))
-        chunk_end = opener.end() if keep else opener.start()
+        if tag is None:
+            keep, body_start = False, opener.end()
+        else:
+            gt = html.find(b">", opener.end())
+            if gt < 0:
+                kept.append(html[pos : opener.start()])
+                break  # the rest of the page is inside an unfinished tag
+            keep = tag.lower() == b"script" and bool(_JSON_LD.search(html, opener.end(), gt))
+            body_start = gt + 1
+        chunk_end = body_start if keep else opener.start()
         kept.append(html[pos:chunk_end])
         size += chunk_end - pos
         if tag is None:
             # from the comment's own "--", so that "<!-->" ends where a browser ends it
             closer = _COMMENT_END.search(html, opener.start() + 2)
         else:
-            closer = _CLOSERS[tag.lower()].search(html, opener.end())
+            closer = _CLOSERS[tag.lower()].search(html, body_start)
         if closer is None:
             break  # unclosed: the rest of the page is inside it
         if keep:
-            kept.append(html[opener.end() : closer.end()])
-            size += closer.end() - opener.end()
+            kept.append(html[body_start : closer.end()])
+            size += closer.end() - body_start
         pos = closer.end()
     out = b"".join(kept)
     if len(out) > MAX_MARKUP:

@@ -74,7 +74,11 @@ def test_hostile_markup_is_scanned_once() -> None:
 
 
 def test_str_pages_are_trimmed_alike() -> None:
-    html = "<html><body><p>Südkorea – Text.</p>" + "<script>ä</script>" * TRIM_ABOVE + "</body>"
+    html = (
+        "<html><body><p>Südkorea – Text.</p>"
+        + "<script>ä</script>" * (TRIM_ABOVE // 18 + 1)
+        + "</body>"
+    )
     assert bounded_markup(html) == "<html><body><p>Südkorea – Text.</p></body>"
 
 
