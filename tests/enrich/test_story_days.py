@@ -80,3 +80,33 @@ def test_control_day_measured_not_tuned() -> None:
     print(f"\ncontrol day: {scores.line()}")
     assert scores.precision >= 0.95 and not scores.mixed
     assert scores.recall >= 0.55 and scores.bcubed_f1 >= 0.9
+
+
+def test_feed_day_measured_not_tuned() -> None:
+    # the third labelled day (tests/fixtures/stories/feedday.json: 211 entries of real German
+    # feeds of 2024-12-21, the day after the Magdeburg attack), labelled before any story run
+    # on it and never used to choose a parameter. Run at the entries' own published times and
+    # at busy-day times (all within 20 hours, shuffled). Measured once (round-4 setting):
+    # published times P 0.829 R 0.081 B-cubed 0.850, floors 0.80 / 0.07 / 0.83; busy-day
+    # times P 0.977 R 0.100 B-cubed 0.856, floors 0.95 / 0.09 / 0.84. Both runs mixed event
+    # pairs (Magdeburg-related sports items joined attack stories, or the FC Bayern tribute
+    # joined the Bayern-Leipzig match): the mixed lists are pinned as measured, so a change
+    # shows up here; they are not a target.
+    fx = sd.fixture("feedday.json")
+    docs, published = sd.feed_day()
+    gold = {a["id"]: a["event"] for a in fx["articles"]}
+    amb = [(x["events"][0], x["events"][1]) for x in fx["ambiguous"]]
+    assert all(len(a["reason"]) > 10 and len(a["text"]) >= 80 for a in fx["articles"])
+    assert {e for p in amb for e in p} <= set(gold.values())
+    own = sd.score(sd.run(published, docs=docs).story, gold, amb)
+    busy = sd.score(sd.run(sd.busy_day_times(list(gold)), docs=docs).story, gold, amb)
+    print(f"\nfeed day, published times: {own.line()}")
+    print(f"feed day, busy-day times: {busy.line()}")
+    assert own.precision >= 0.80 and own.recall >= 0.07 and own.bcubed_f1 >= 0.83
+    assert busy.precision >= 0.95 and busy.recall >= 0.09 and busy.bcubed_f1 >= 0.84
+    assert own.mixed == [
+        ("bundesliga-silence", "magdeburg-attack"),
+        ("fcm-duesseldorf", "magdeburg-attack"),
+        ("fcm-duesseldorf", "magdeburg-security-failures"),
+    ]
+    assert busy.mixed == [("bayern-leipzig", "bundesliga-silence")]

@@ -48,6 +48,14 @@ def texts() -> dict[str, dict[str, Any]]:
     return {d["id"]: d for d in rows}
 
 
+def feed_day() -> tuple[dict[str, dict[str, Any]], dict[str, datetime]]:
+    """tests/fixtures/stories/feedday.json: docs (id -> title, text, lang) and published times."""
+    arts = fixture("feedday.json")["articles"]
+    docs = {a["id"]: a for a in arts}
+    when = {a["id"]: datetime.fromisoformat(a["published"]).astimezone(UTC) for a in arts}
+    return docs, when
+
+
 def busy_day_times(ids: list[str]) -> dict[str, datetime]:
     order = random.Random(13).sample(sorted(ids), len(ids))
     step = timedelta(hours=20) / max(len(order), 1)
