@@ -90,8 +90,7 @@ def test_feed_day_measured_not_tuned() -> None:
     # published times P 0.829 R 0.081 B-cubed 0.850, floors 0.80 / 0.07 / 0.83; busy-day
     # times P 0.977 R 0.100 B-cubed 0.856, floors 0.95 / 0.09 / 0.84. Both runs mixed event
     # pairs (Magdeburg-related sports items joined attack stories, or the FC Bayern tribute
-    # joined the Bayern-Leipzig match): the mixed lists are pinned as measured, so a change
-    # shows up here; they are not a target.
+    # joined the Bayern-Leipzig match): a new mix fails here; they are not a target.
     fx = sd.fixture("feedday.json")
     docs, published = sd.feed_day()
     gold = {a["id"]: a["event"] for a in fx["articles"]}
@@ -104,9 +103,10 @@ def test_feed_day_measured_not_tuned() -> None:
     print(f"feed day, busy-day times: {busy.line()}")
     assert own.precision >= 0.80 and own.recall >= 0.07 and own.bcubed_f1 >= 0.83
     assert busy.precision >= 0.95 and busy.recall >= 0.09 and busy.bcubed_f1 >= 0.84
-    assert own.mixed == [
+    # no mix beyond those measured (fewer is an improvement, not a failure)
+    assert set(own.mixed) <= {
         ("bundesliga-silence", "magdeburg-attack"),
         ("fcm-duesseldorf", "magdeburg-attack"),
         ("fcm-duesseldorf", "magdeburg-security-failures"),
-    ]
-    assert busy.mixed == [("bayern-leipzig", "bundesliga-silence")]
+    }
+    assert set(busy.mixed) <= {("bayern-leipzig", "bundesliga-silence")}
