@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import signal
 import time
 from collections import deque
 from pathlib import Path
@@ -130,10 +131,14 @@ def test_a_component_that_dies_leaving_helpers_behind_is_restarted_without_them(
 
 
 def test_a_component_that_keeps_dying_stops_the_monitor(
-    standalone: ModuleType, tmp_path: Path
+    standalone: ModuleType, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
     sub, parent, count = _component(standalone, tmp_path, fails=1000)
-    # the supervisor interrupts the main thread, as Ctrl-C would, so standalone stops the rest
+    # the supervisor interrupts the main thread, as Ctrl-C would, so standalone stops the rest.
+    # main() installs its own SIGINT handler; here the test does, since a run started in the
+    # background inherits SIGINT ignored, and interrupt_main() then does nothing
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    request.addfinalizer(lambda: signal.signal(signal.SIGINT, previous))
     with pytest.raises(KeyboardInterrupt):
         sub.start()
         deadline = time.monotonic() + 30
