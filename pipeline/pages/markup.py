@@ -1,8 +1,8 @@
 """Bounding what a huge page costs to parse (pure, bytes or str in, the same type out).
 
-The fetch cap (8 MB) bounds a page's bytes, not its tree: lxml builds an
-element tree of about 40 times the markup's size, and trafilatura copies it
-twice. A page of 7.8 MB of dense article markup (one corpus page's body
+The fetch cap (8 MB) bounds a page's bytes, not its tree: lxml's element tree
+is many times the markup's size, and trafilatura copies it twice (about 40x the
+markup over one extraction). A page of 7.8 MB of dense article markup (one corpus page's body
 repeated) took one extracting process from 184 to 503 MB and 9.5 s of CPU; two
 pool workers on two such pages would alone exceed the 600 MB a whole pass may
 use (docs/ingest.md, round 5). Real pages that big are mostly inline scripts,
