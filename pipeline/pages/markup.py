@@ -2,10 +2,10 @@
 
 The fetch cap (8 MB) bounds a page's bytes, not its tree: lxml's element tree
 is many times the markup's size, and trafilatura copies it twice (about 40x the
-markup over one extraction). A page of 7.8 MB of dense article markup (one corpus page's body
-repeated) took one extracting process from 184 to 503 MB and 9.5 s of CPU; two
-pool workers on two such pages would alone exceed the 600 MB a whole pass may
-use (docs/ingest.md, round 5). Real pages that big are mostly inline scripts,
+markup over one extraction). A page of 7.8 MB of dense article markup (one
+corpus page's body repeated) took one extracting process from 184 to 503 MB and
+9.5 s of CPU; two pool workers on two such pages would alone exceed the 600 MB
+a whole pass may use (docs/ingest.md, round 5). Real pages that big are mostly inline scripts,
 styles, SVG and comments, which no extractor keeps.
 
 So a page over ``TRIM_ABOVE`` loses those (JSON-LD scripts stay: they carry the
