@@ -46,7 +46,10 @@ from pipeline.net.urls import normalize_url
 
 def _date(entry: Mapping[str, Any]) -> datetime | None:
     for key in ("published_parsed", "updated_parsed", "created_parsed"):
-        st = entry.get(key)
+        # the plain dict lookup: feedparser's own answers "updated_parsed" with the
+        # published date (and a DeprecationWarning) when the entry has none, a fallback it
+        # will drop; the published date was tried first anyway
+        st = dict.get(entry, key) if isinstance(entry, dict) else entry.get(key)
         if st:
             try:
                 return datetime.fromtimestamp(calendar.timegm(st), tz=UTC)

@@ -85,7 +85,7 @@ def _screenshot(tmp: Path, page: Path, width: int, *extra: str) -> Image.Image:
 def _ink(img: Image.Image, box: tuple[int, int, int, int], bg: tuple[int, int, int]) -> float:
     """Share of pixels in box that differ clearly from the page background."""
     region = img.crop(box)
-    px = list(region.getdata())
+    px = list(region.get_flattened_data())
     off = sum(1 for p in px if sum(abs(a - b) for a, b in zip(p, bg, strict=True)) > 60)
     return off / len(px)
 
