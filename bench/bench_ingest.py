@@ -49,7 +49,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from tests.support.extraction_corpus import default_root, snippet_pages  # noqa: E402
+from tests.support.extraction_corpus import default_root, dense_page, snippet_pages  # noqa: E402
 from tests.support.http_server import LoopbackServer, Response, loopback_servers  # noqa: E402
 
 FEEDS = 10
@@ -160,25 +160,13 @@ def _role(p: psutil.Process) -> str:
 def load_pages(n: int, big: bool, dense: bool = False) -> list[bytes]:
     base = [page.html() for page in snippet_pages(default_root())]
     if big and dense:
-        # each page's own body repeated up to the cap: real markup all the way, the
-        # costliest kind of big page to parse (bounded by pipeline.pages.markup)
-        base = [_dense(p) for p in base]
+        base = [dense_page(p, CAP - 64 * 1024) for p in base]
     elif big:
         pad = b"<!-- " + b"x" * (CAP - 64 * 1024 - max(len(p) for p in base)) + b" -->"
         # padded once per distinct page: the list repeats the same objects, so the
         # bench itself holds len(base) big bodies, not n
         base = [p.replace(b"</body>", pad + b"</body>", 1) for p in base]
     return [base[i % len(base)] for i in range(n)]
-
-
-def _dense(html: bytes) -> bytes:
-    start, end = html.find(b"<body"), html.rfind(b"</body>")
-    start = html.find(b">", start) + 1 if start >= 0 else -1
-    if start <= 0 or end <= start:
-        return html
-    inner = html[start:end]
-    reps = max(1, (CAP - 64 * 1024 - len(html)) // len(inner) + 1)
-    return (html[:start] + inner * reps + html[end:])[: CAP - 64 * 1024]
 
 
 def serve(servers: list[LoopbackServer], pages: list[bytes]) -> tuple[list[str], list[str]]:

@@ -44,12 +44,12 @@ from pipeline.feeds.jsonfeed import looks_like_json_feed, parse_json_feed
 from pipeline.net.urls import normalize_url
 
 
-def _date(entry: Mapping[str, Any]) -> datetime | None:
+def _date(entry: dict[str, Any]) -> datetime | None:
     for key in ("published_parsed", "updated_parsed", "created_parsed"):
         # the plain dict lookup: feedparser's own answers "updated_parsed" with the
         # published date (and a DeprecationWarning) when the entry has none, a fallback it
         # will drop; the published date was tried first anyway
-        st = dict.get(entry, key) if isinstance(entry, dict) else entry.get(key)
+        st = dict.get(entry, key)
         if st:
             try:
                 return datetime.fromtimestamp(calendar.timegm(st), tz=UTC)

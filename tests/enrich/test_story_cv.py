@@ -24,7 +24,7 @@ def cv() -> ModuleType:
 
 
 def test_held_out_and_folds_partition_the_events(cv: ModuleType) -> None:
-    gold = {a["id"]: a["event"] for a in sd.fixture()["articles"]}
+    gold, _ = sd.labels(sd.fixture())
     held, folds = cv.split_events(gold)
     assert (held, folds) == cv.split_events(gold)  # fixed, not drawn per run
     dev = [e for fo in folds for e in fo]
@@ -38,8 +38,7 @@ def test_held_out_and_folds_partition_the_events(cv: ModuleType) -> None:
 
 def test_replica_agrees_with_the_database_run(cv: ModuleType) -> None:
     fx = sd.fixture()
-    gold = {a["id"]: a["event"] for a in fx["articles"]}
-    amb = [(x["events"][0], x["events"][1]) for x in fx["ambiguous"]]
+    gold, amb = sd.labels(fx)
     times = sd.busy_day_times(list(gold))
     items = cv.features(gold, times)
     replica = cv.simulate(items.values(), times, cv.sp.PARAMS)

@@ -17,8 +17,7 @@ from tests.support import story_days as sd
 @pytest.fixture(scope="module")
 def labelled() -> tuple[dict[str, str], list[tuple[str, str]], dict[str, list[int]]]:
     fx = sd.fixture()
-    gold = {a["id"]: a["event"] for a in fx["articles"]}
-    amb = [(x["events"][0], x["events"][1]) for x in fx["ambiguous"]]
+    gold, amb = sd.labels(fx)
     return gold, amb, fx["week"]["days"]
 
 
@@ -73,8 +72,7 @@ def test_control_day_measured_not_tuned() -> None:
     # articles, 40 events), labelled before any story run on it and never used to choose a
     # parameter: the honest estimate. Measured P 1.000 R 0.632 B-cubed 0.958 (round 4;
     # round 3's setting 1.000 / 0.579 / 0.948), docs/dedup.md
-    fx = sd.fixture("controls.json")
-    gold = {a["id"]: a["event"] for a in fx["articles"]}
+    gold, _ = sd.labels(sd.fixture("controls.json"))
     assert not set(gold) & {a["id"] for a in sd.fixture()["articles"]}
     scores = sd.score(sd.run(sd.busy_day_times(list(gold))).story, gold)
     print(f"\ncontrol day: {scores.line()}")
@@ -92,9 +90,8 @@ def test_feed_day_measured_not_tuned() -> None:
     # pairs (Magdeburg-related sports items joined attack stories, or the FC Bayern tribute
     # joined the Bayern-Leipzig match): a new mix fails here; they are not a target.
     fx = sd.fixture("feedday.json")
-    docs, published = sd.feed_day()
-    gold = {a["id"]: a["event"] for a in fx["articles"]}
-    amb = [(x["events"][0], x["events"][1]) for x in fx["ambiguous"]]
+    docs, published = sd.feed_day(fx)
+    gold, amb = sd.labels(fx)
     assert all(len(a["reason"]) > 10 and len(a["text"]) >= 80 for a in fx["articles"])
     assert {e for p in amb for e in p} <= set(gold.values())
     own = sd.score(sd.run(published, docs=docs).story, gold, amb)

@@ -12,9 +12,9 @@ from pipeline.pages.markup import MAX_MARKUP, TRIM_ABOVE, bounded_markup
 from tests.support.extraction_corpus import all_pages, default_root
 from tests.support.paths import FIXTURES, ROOT
 
-FR = FIXTURES / "extraction" / "corpus" / "trafilatura-eval" / "eval" / "fr.de.nordkorea.html.gz"
-DENSE = FIXTURES / "extraction" / "corpus" / "trafilatura-eval" / "eval"
-DENSE = DENSE / "badische-zeitung.de-Wohnungssuche.html.gz"
+EVAL = FIXTURES / "extraction" / "corpus" / "trafilatura-eval" / "eval"
+FR = EVAL / "fr.de.nordkorea.html.gz"
+DENSE = EVAL / "badische-zeitung.de-Wohnungssuche.html.gz"
 FR_URL = (
     "https://www.fr.de/politik/kim-jong-un-nordkorea-bilder-diktator-donald-trump-zr-13680734.html"
 )
@@ -98,11 +98,11 @@ def test_dense_markup_near_the_cap_stays_within_a_workers_memory() -> None:
     # about 5 MB; a fresh process keeps the figure clean
     script = textwrap.dedent(
         f"""
-        import gzip, re, resource
+        import gzip, resource
         from pipeline.pages.extract import extract_article
+        from tests.support.extraction_corpus import dense_page
         html = gzip.decompress(open({str(DENSE)!r}, "rb").read())
-        inner = re.search(rb"<body[^>]*>(.*)</body>", html, re.S).group(1)
-        big = html.replace(inner, inner * (7_800_000 // len(inner)), 1)
+        big = dense_page(html, 7_800_000)
         extract_article(html, {FR_URL!r})  # models and modules loaded
         before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         text = extract_article(big, {FR_URL!r}).text

@@ -176,6 +176,18 @@ def all_pages(root: Path) -> list[Page]:
     return [*snippet_pages(root), *mozilla_pages(root), *aeb_pages(root)]
 
 
+def dense_page(html: bytes, size: int) -> bytes:
+    """``html`` with its own body repeated up to ``size`` bytes: real markup all the way,
+    the costliest kind of big page to parse (pipeline.pages.markup bounds it)."""
+    start, end = html.find(b"<body"), html.rfind(b"</body>")
+    start = html.find(b">", start) + 1 if start >= 0 else -1
+    if start <= 0 or end <= start:
+        return html
+    inner = html[start:end]
+    reps = max(1, (size - len(html)) // len(inner) + 1)
+    return (html[:start] + inner * reps + html[end:])[:size]
+
+
 def site_of_page(page: Page) -> str:
     """The registered domain a page is split by."""
     if page.source == "mozilla-readability":

@@ -43,14 +43,21 @@ def fixture(name: str = "events.json") -> dict[str, Any]:
     return data
 
 
+def labels(fx: Mapping[str, Any]) -> tuple[dict[str, str], list[tuple[str, str]]]:
+    """A labelled day's gold (article id -> event) and its ambiguous event pairs."""
+    gold = {a["id"]: a["event"] for a in fx["articles"]}
+    amb = [(x["events"][0], x["events"][1]) for x in fx.get("ambiguous", ())]
+    return gold, amb
+
+
 def texts() -> dict[str, dict[str, Any]]:
     rows = json.loads((FIXTURES / "dedup" / "articles.json").read_text("utf-8"))
     return {d["id"]: d for d in rows}
 
 
-def feed_day() -> tuple[dict[str, dict[str, Any]], dict[str, datetime]]:
-    """tests/fixtures/stories/feedday.json: docs (id -> title, text, lang) and published times."""
-    arts = fixture("feedday.json")["articles"]
+def feed_day(fx: Mapping[str, Any]) -> tuple[dict[str, dict[str, Any]], dict[str, datetime]]:
+    """The loaded feedday.json's docs (id -> title, text, lang) and published times."""
+    arts = fx["articles"]
     docs = {a["id"]: a for a in arts}
     when = {a["id"]: datetime.fromisoformat(a["published"]).astimezone(UTC) for a in arts}
     return docs, when
